@@ -1,0 +1,1 @@
+"""Notifications: turns other services' events into emails, each sent once."""

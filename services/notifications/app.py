@@ -1,0 +1,43 @@
+"""Wiring of the notifications service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from services.notifications.events import registry
+from services.notifications.outgoing import MailDispatcher
+from services.notifications.rendering import EmailRenderer
+from services.notifications.settings import NotificationsSettings
+from services.notifications.smtp import SmtpServer
+from services.notifications.subscriptions import subscriptions
+from shared.http.app import create_service_app
+from shared.http.keys import DB_POOL
+
+SERVICE = "notifications"
+MIGRATIONS = Path(__file__).parent / "migrations"
+DISPATCHER = web.AppKey("mail_dispatcher", MailDispatcher)
+
+
+def create_app(settings: NotificationsSettings) -> web.Application:
+    renderer = EmailRenderer(settings.vendor_name)
+
+    def dispatch_mail(app: web.Application):  # noqa: ANN202 - a coroutine for the app's lifetime
+        dispatcher = MailDispatcher(
+            app[DB_POOL],
+            SmtpServer.from_url(settings.smtp_url),
+            settings.mail_from,
+            settings.mail_max_attempts,
+        )
+        app[DISPATCHER] = dispatcher
+        return dispatcher.run()
+
+    return create_service_app(
+        settings,
+        service=SERVICE,
+        migrations=MIGRATIONS,
+        registry=registry,
+        subscriptions=lambda _app: subscriptions(settings, renderer),
+        background=(dispatch_mail,),
+    )

@@ -1,0 +1,1 @@
+"""Tickets: support requests and their conversation."""

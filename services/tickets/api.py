@@ -1,0 +1,82 @@
+"""HTTP routes of the tickets service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+
+from services.tickets import handlers, queries
+from services.tickets.domain_types import Priority
+from shared.eventstore import EventContext
+from shared.http.keys import DB_POOL, EVENT_STORE
+from shared.http.middleware import REQUEST_ID
+from shared.http.principal import acting_principal
+from shared.http.problems import Problem, read_json
+
+routes = web.RouteTableDef()
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
+]
+
+
+class OpenTicketRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Description
+    priority: Priority = Priority.NORMAL
+    requester_email: EmailStr
+
+
+def _ticket_id(request: web.Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info["ticket_id"])
+    except ValueError:
+        raise Problem(404, "Not found", "There is no such ticket.") from None
+
+
+@routes.post("/tickets")
+async def open_ticket(request: web.Request) -> web.Response:
+    principal = acting_principal(request)
+    body = await read_json(request, OpenTicketRequest)
+    context = EventContext(
+        correlation_id=request[REQUEST_ID],
+        organisation_id=principal.organisation_id,
+        actor_id=principal.user_id,
+    )
+    ticket_id = await handlers.open_ticket(
+        request.app[DB_POOL],
+        request.app[EVENT_STORE],
+        handlers.OpenTicket(
+            title=body.title,
+            description=body.description,
+            priority=body.priority,
+            requester_email=body.requester_email,
+        ),
+        context,
+    )
+    ticket = await queries.ticket_of_organisation(
+        request.app[DB_POOL], principal.organisation_id, ticket_id
+    )
+    assert ticket is not None
+    return web.json_response(
+        ticket.model_dump(mode="json"),
+        status=201,
+        headers={"Location": f"/tickets/{ticket_id}"},
+    )
+
+
+@routes.get("/tickets/{ticket_id}")
+async def get_ticket(request: web.Request) -> web.Response:
+    principal = acting_principal(request)
+    ticket = await queries.ticket_of_organisation(
+        request.app[DB_POOL], principal.organisation_id, _ticket_id(request)
+    )
+    if ticket is None:
+        raise Problem(404, "Not found", "There is no such ticket.")
+    return web.json_response(ticket.model_dump(mode="json"))

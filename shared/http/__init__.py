@@ -1,0 +1,1 @@
+"""The aiohttp side of the kit: app factory, problem+json errors, request context, health."""

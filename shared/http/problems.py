@@ -1,0 +1,76 @@
+"""RFC 9457 problem details: every error a client sees, and nothing it should not see."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Problem(Exception):
+    """Raise from a handler to answer with problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str = "about:blank",
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.extensions = extensions
+
+    def response(self, request: web.Request) -> web.Response:
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        body["instance"] = request.path
+        body.update(self.extensions)
+        return web.Response(
+            status=self.status,
+            text=json.dumps(body, ensure_ascii=False, default=str),
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+
+
+def validation_problem(error: ValidationError) -> Problem:
+    """422 with one entry per invalid field, in the words pydantic uses (never the input echoed)."""
+    errors = [
+        {
+            "field": ".".join(str(part) for part in problem["loc"]) or None,
+            "message": problem["msg"],
+            "code": problem["type"],
+        }
+        for problem in error.errors(include_url=False, include_input=False)
+    ]
+    return Problem(
+        422,
+        "Invalid request",
+        "Some fields are missing or invalid.",
+        type_="https://guichet.dev/problems/validation",
+        errors=errors,
+    )
+
+
+async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
+    """The request body as `model`: 415 if not JSON, 400 if malformed, 422 if invalid."""
+    if request.content_type != "application/json":
+        raise Problem(415, "Unsupported media type", "Send the body as application/json.")
+    raw = await request.read()
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        if any(problem["type"] == "json_invalid" for problem in error.errors()):
+            raise Problem(400, "Malformed JSON", "The body is not valid JSON.") from None
+        raise validation_problem(error) from None

@@ -1,0 +1,61 @@
+"""Kafka naming and plumbing shared by the relay and the consumers."""
+
+from __future__ import annotations
+
+import contextlib
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = structlog.get_logger(__name__)
+
+
+def service_topic(service: str) -> str:
+    """Each service publishes its events to its own topic."""
+    return f"guichet.{service}"
+
+
+def dead_letter_topic(consumer: str) -> str:
+    """Messages a consumer gave up on, with the reason in headers."""
+    return f"guichet.{consumer}.dead-letter"
+
+
+def event_source(service: str) -> str:
+    """The CloudEvents `source` of a service's events."""
+    return f"/guichet/{service}"
+
+
+def new_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    # acks="all": an event is only marked sent once every in-sync replica has it. The
+    # idempotent producer is left off on purpose: Tansu does not implement InitProducerId,
+    # and the relay's ordering comes from sending one batch at a time, not from the producer.
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        linger_ms=0,
+        max_batch_size=1 << 20,
+        request_timeout_ms=15_000,
+    )
+
+
+async def ensure_topics(bootstrap: str, topics: dict[str, int], replication_factor: int) -> None:
+    """Create the topics that don't exist yet (name → partitions); leave existing ones be."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)
+            for name, partitions in topics.items()
+            if name not in existing
+        ]
+        if missing:
+            # Another replica may create one between our look and our request.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+            log.info("topics created", topics=[topic.name for topic in missing])
+    finally:
+        await admin.close()

@@ -1,0 +1,45 @@
+"""Command line of every service: `python -m services.<name> [serve|migrate]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from shared.db import migrate
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_logging, configure_tracing
+
+
+def main(
+    service: str,
+    settings_class: type[ServiceSettings],
+    create_app: Callable[[ServiceSettings], web.Application],
+    migrations: Path,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "migrate"],
+        help="serve HTTP and run the service's workers (default), or only apply migrations",
+    )
+    command = parser.parse_args().command
+    settings = settings_class.from_env()
+    configure_logging(service, settings.log_level, settings.log_format)
+    configure_tracing(service, str(settings.otlp_endpoint) if settings.otlp_endpoint else None)
+    if command == "migrate":
+        asyncio.run(migrate(settings.database_url, service, migrations))
+        return
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=10,
+    )

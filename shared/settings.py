@@ -1,0 +1,70 @@
+"""Service settings read from `GUICHET_*` environment variables, failing fast when one is wrong."""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import AnyUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; a service subclasses it to add its own settings."""
+
+    model_config = SettingsConfigDict(env_prefix="GUICHET_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        description="PostgreSQL URL, e.g. postgresql://user:pw@host:5432/guichet"
+    )
+    kafka_bootstrap: str = Field(description="Kafka bootstrap servers, e.g. host1:9092,host2:9092")
+    public_url: AnyUrl = Field(
+        description="Where users reach the portal, e.g. https://portal.example"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    kafka_partitions: int = Field(default=3, ge=1, le=256)
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, description="Replicas of each topic created; 3 on a production cluster"
+    )
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    migrate_on_start: bool = Field(
+        default=True, description="Apply migrations at start-up (off when a Helm job does it)"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    otlp_endpoint: AnyUrl | None = Field(
+        default=None, description="OTLP/HTTP collector, e.g. http://otel-collector:4318"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in {"postgresql", "postgres"}:
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_servers(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        return value
+
+    @classmethod
+    def from_env(cls) -> Self:
+        """Read the environment; on a bad value, say which variable and why, then exit."""
+        try:
+            return cls()
+        except ValidationError as error:
+            lines = [f"{cls.__name__}: the environment is not usable:"]
+            for problem in error.errors():
+                field = str(problem["loc"][0]) if problem["loc"] else "?"
+                lines.append(f"  GUICHET_{field.upper()}: {problem['msg']}")
+            print("\n".join(lines), file=sys.stderr)
+            raise SystemExit(2) from None
