@@ -69,6 +69,7 @@ class Subscription:
 @dataclass(frozen=True)
 class ConsumerConfig:
     name: str
+    """The consumer group: every replica of a subscribing service shares it."""
     kafka_bootstrap: str
     partitions: int = 3
     replication_factor: int = 1

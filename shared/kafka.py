@@ -12,14 +12,19 @@ from aiokafka.errors import TopicAlreadyExistsError
 log = structlog.get_logger(__name__)
 
 
-def service_topic(service: str) -> str:
+def service_topic(namespace: str, service: str) -> str:
     """Each service publishes its events to its own topic."""
-    return f"guichet.{service}"
+    return f"{namespace}.{service}"
 
 
-def dead_letter_topic(consumer: str) -> str:
-    """Messages a consumer gave up on, with the reason in headers."""
-    return f"guichet.{consumer}.dead-letter"
+def consumer_group(namespace: str, service: str) -> str:
+    """One consumer group per subscribing service: its replicas share the partitions."""
+    return f"{namespace}.{service}"
+
+
+def dead_letter_topic(group: str) -> str:
+    """Messages a consumer group gave up on, with the reason in headers."""
+    return f"{group}.dead-letter"
 
 
 def event_source(service: str) -> str:

@@ -46,6 +46,7 @@ class RelayConfig:
     schema: str
     service: str
     kafka_bootstrap: str
+    kafka_namespace: str = "guichet"
     partitions: int = 3
     replication_factor: int = 1
     batch_size: int = 500
@@ -62,7 +63,7 @@ class OutboxRelay:
     def __init__(self, config: RelayConfig) -> None:
         self.config = config
         self.schema = checked_schema(config.schema)
-        self.topic = service_topic(config.service)
+        self.topic = service_topic(config.kafka_namespace, config.service)
         self.source = event_source(config.service)
         self.wakeup = Wakeup(outbox_channel(self.schema), config.poll_interval)
         self.is_leader = False

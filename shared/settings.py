@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    kafka_namespace: str = Field(
+        default="guichet",
+        pattern=r"^[a-z][a-z0-9-]{0,40}$",
+        description="Prefix of topics and consumer groups, so deployments can share a cluster",
+    )
     kafka_partitions: int = Field(default=3, ge=1, le=256)
     kafka_replication_factor: int = Field(
         default=1, ge=1, description="Replicas of each topic created; 3 on a production cluster"

@@ -49,7 +49,7 @@ def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> l
 
     return [
         Subscription(
-            topic=service_topic("tickets"),
+            topic=service_topic(settings.kafka_namespace, "tickets"),
             registry=tickets_events.registry,
             handlers={tickets_events.TicketOpened.type: ticket_opened},
         )

@@ -17,6 +17,7 @@ from shared.eventstore import EventStore
 from shared.http import health
 from shared.http.keys import DB_POOL, EVENT_STORE, SETTINGS
 from shared.http.middleware import observe, problems
+from shared.kafka import consumer_group
 from shared.outbox import OutboxRelay, RelayConfig
 from shared.settings import ServiceSettings
 from shared.wakeup import outbox_channel
@@ -60,6 +61,7 @@ def create_service_app(
             schema=service,
             service=service,
             kafka_bootstrap=settings.kafka_bootstrap,
+            kafka_namespace=settings.kafka_namespace,
             partitions=settings.kafka_partitions,
             replication_factor=settings.kafka_replication_factor,
         )
@@ -71,7 +73,7 @@ def create_service_app(
         def start_consumer(app: web.Application) -> Coroutine[Any, Any, None]:
             runner = ConsumerRunner(
                 ConsumerConfig(
-                    name=service,
+                    name=consumer_group(settings.kafka_namespace, service),
                     kafka_bootstrap=settings.kafka_bootstrap,
                     partitions=settings.kafka_partitions,
                     replication_factor=settings.kafka_replication_factor,
