@@ -1,0 +1,120 @@
+"""Session-wide real servers for every test: PostgreSQL, the Kafka-compatible broker and the
+mail catcher, started by the same devstack code that runs the local portal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from devstack import broker, mailcatcher, postgres
+from devstack.supervisor import Supervisor
+from shared.telemetry import configure_logging, configure_tracing
+from tests.support import MailCatcher, free_port
+
+SPANS = InMemorySpanExporter()
+configure_logging("tests", "info", "console")
+configure_tracing("tests", exporter=SPANS)
+
+# The tests' PostgreSQL trades durability for speed; the benchmarks use the real thing.
+FAST_POSTGRES = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+@dataclass
+class Infrastructure:
+    supervisor: Supervisor
+    root: Path
+    postgres_port: int
+    kafka_bootstrap: str
+    smtp_url: str
+    mail: MailCatcher
+
+    def database_url(self, database: str = postgres.DATABASE) -> str:
+        return postgres.url(self.postgres_port, database)
+
+
+@pytest.fixture(scope="session")
+async def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infrastructure]:
+    root = tmp_path_factory.mktemp("servers")
+    supervisor = Supervisor(log_dir=root / "logs", echo=False)
+    pg_port, kafka_port, smtp_port, mail_web_port = (free_port() for _ in range(4))
+    try:
+        await postgres.start(supervisor, root / "pgdata", pg_port, settings=FAST_POSTGRES)
+        await broker.start(supervisor, kafka_port)
+        await mailcatcher.start(supervisor, root / "mail", smtp_port, mail_web_port)
+        yield Infrastructure(
+            supervisor=supervisor,
+            root=root,
+            postgres_port=pg_port,
+            kafka_bootstrap=broker.bootstrap(kafka_port),
+            smtp_url=f"smtp://127.0.0.1:{smtp_port}",
+            mail=MailCatcher(f"http://127.0.0.1:{mail_web_port}"),
+        )
+    finally:
+        await supervisor.stop_all()
+
+
+@dataclass
+class DisposableBroker:
+    """A broker of one test's own, which the test may restart (losing every message)."""
+
+    supervisor: Supervisor
+    port: int
+
+    @property
+    def name(self) -> str:
+        return f"broker-{self.port}"
+
+    @property
+    def bootstrap(self) -> str:
+        return broker.bootstrap(self.port)
+
+    async def restart(self) -> None:
+        await self.supervisor.stop(self.name)
+        await broker.start(self.supervisor, self.port, name=self.name)
+
+
+@pytest.fixture
+async def disposable_broker(infrastructure: Infrastructure) -> AsyncIterator[DisposableBroker]:
+    own = DisposableBroker(infrastructure.supervisor, free_port())
+    await broker.start(own.supervisor, own.port, name=own.name)
+    yield own
+    await own.supervisor.stop(own.name)
+
+
+@pytest.fixture
+async def database_url(infrastructure: Infrastructure) -> str:
+    """A fresh, empty database for one test: services keep their fixed schema names."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    await postgres.ensure_database(infrastructure.database_url("postgres"), name)
+    return infrastructure.database_url(name)
+
+
+@pytest.fixture
+def kafka_namespace() -> str:
+    """Topics and consumer groups of one test, unseen by the others."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def service_env(
+    infrastructure: Infrastructure, database_url: str, kafka_namespace: str
+) -> Callable[..., dict[str, Any]]:
+    """Settings values for a service under test; keyword arguments override them."""
+
+    def build(**overrides: Any) -> dict[str, Any]:
+        return {
+            "database_url": database_url,
+            "kafka_bootstrap": infrastructure.kafka_bootstrap,
+            "kafka_namespace": kafka_namespace,
+            "public_url": "http://portal.test/",
+            "smtp_url": infrastructure.smtp_url,
+            **overrides,
+        }
+
+    return build

@@ -1,0 +1,119 @@
+"""Errors reach clients as problem+json and never leak internals; health tells the truth."""
+
+from __future__ import annotations
+
+import uuid
+
+import aiohttp
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from conftest import Infrastructure
+from shared.http.app import create_service_app
+from shared.http.middleware import observe, problems
+from shared.http.problems import Problem, read_json
+from shared.settings import ServiceSettings
+from shared.tests.sample import registry
+from tests.support import free_port, serving
+
+
+class Greeting(BaseModel):
+    name: str = Field(min_length=2)
+    times: int = Field(ge=1)
+
+
+def sample_app() -> web.Application:
+    app = web.Application(middlewares=[observe, problems])
+
+    async def crash(_request: web.Request) -> web.Response:
+        raise RuntimeError("password=hunter2 in SELECT * FROM secrets")
+
+    async def refuse(_request: web.Request) -> web.Response:
+        raise Problem(403, "Forbidden", "Not yours.", type_="https://guichet.dev/problems/x")
+
+    async def greet(request: web.Request) -> web.Response:
+        body = await read_json(request, Greeting)
+        return web.json_response({"hello": body.name})
+
+    app.router.add_get("/crash", crash)
+    app.router.add_get("/refuse", refuse)
+    app.router.add_post("/greet", greet)
+    return app
+
+
+async def test_a_bug_is_a_bare_500_problem_without_internals() -> None:
+    async with serving(sample_app()) as url, aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/crash", headers={"X-Request-Id": "req-123"}) as response:
+            body = await response.text()
+            assert response.status == 500
+            assert response.content_type == "application/problem+json"
+            assert response.headers["X-Request-Id"] == "req-123"
+    assert "hunter2" not in body
+    assert "SELECT" not in body
+    assert "Traceback" not in body
+    assert '"request_id": "req-123"' in body
+
+
+async def test_problems_and_validation_errors_name_what_is_wrong() -> None:
+    async with serving(sample_app()) as url, aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/refuse") as response:
+            assert response.status == 403
+            problem = await response.json(content_type="application/problem+json")
+            assert problem == {
+                "type": "https://guichet.dev/problems/x",
+                "title": "Forbidden",
+                "status": 403,
+                "detail": "Not yours.",
+                "instance": "/refuse",
+            }
+        async with session.post(f"{url}/greet", json={"name": "A", "times": 0}) as response:
+            assert response.status == 422
+            problem = await response.json(content_type="application/problem+json")
+            assert {e["field"] for e in problem["errors"]} == {"name", "times"}
+        async with session.post(f"{url}/greet", data=b"{not json", headers=_json()) as response:
+            assert response.status == 400
+        async with session.post(f"{url}/greet", data=b"name=x") as response:
+            assert response.status == 415
+        async with session.get(f"{url}/nowhere") as response:
+            assert response.status == 404
+            assert response.content_type == "application/problem+json"
+        async with session.delete(f"{url}/greet") as response:
+            assert response.status == 405
+            assert response.content_type == "application/problem+json"
+
+
+def _json() -> dict[str, str]:
+    return {"Content-Type": "application/json"}
+
+
+async def test_readiness_follows_the_database_and_the_broker(
+    infrastructure: Infrastructure, database_url: str, tmp_path
+) -> None:
+    def app_with(bootstrap: str) -> web.Application:
+        settings = ServiceSettings(
+            database_url=database_url,
+            kafka_bootstrap=bootstrap,
+            public_url="http://portal.test/",
+            kafka_namespace=f"t{uuid.uuid4().hex[:8]}",
+        )
+        return create_service_app(
+            settings, service="sample", migrations=tmp_path, registry=registry
+        )
+
+    async with aiohttp.ClientSession() as session:
+        async with serving(app_with(infrastructure.kafka_bootstrap)) as url:
+            async with session.get(f"{url}/healthz") as response:
+                assert response.status == 200
+            async with session.get(f"{url}/readyz") as response:
+                assert response.status == 200
+                assert (await response.json())["checks"] == {"database": "ok", "broker": "ok"}
+            async with session.get(f"{url}/metrics") as response:
+                metrics = await response.text()
+                assert "guichet_http_requests_total" in metrics
+                assert "guichet_outbox_backlog" in metrics
+        async with serving(app_with(f"127.0.0.1:{free_port()}")) as url:
+            async with session.get(f"{url}/healthz") as response:
+                assert response.status == 200  # alive, just not ready
+            async with session.get(f"{url}/readyz") as response:
+                assert response.status == 503
+                assert (await response.json())["checks"] == {"database": "ok", "broker": "down"}

@@ -1,0 +1,159 @@
+"""Helpers for tests: real servers, waiting for what a user would wait for."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.1
+) -> T:
+    """Poll `check` until it returns something truthy; fail with the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout}s (last value: {value!r})")
+        await asyncio.sleep(interval)
+
+
+class MailCatcher:
+    """MailDev's JSON API: what arrived in the inbox, as a user would see it."""
+
+    def __init__(self, web_url: str) -> None:
+        self.web_url = web_url
+
+    async def all(self) -> list[dict[str, Any]]:
+        async with aiohttp.ClientSession() as session, session.get(f"{self.web_url}/email") as r:
+            r.raise_for_status()
+            return await r.json()
+
+    async def to(self, recipient: str) -> list[dict[str, Any]]:
+        return [
+            mail
+            for mail in await self.all()
+            if any(to["address"].lower() == recipient.lower() for to in mail["to"])
+        ]
+
+    async def wait_for(
+        self, recipient: str, count: int = 1, timeout: float = 30.0
+    ) -> list[dict[str, Any]]:
+        async def arrived() -> list[dict[str, Any]]:
+            mails = await self.to(recipient)
+            return mails if len(mails) >= count else []
+
+        return await eventually(arrived, timeout=timeout, interval=0.2)
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Run a service app on a real port for the duration; yields its base URL."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
+async def read_topic(bootstrap: str, topic: str, *, timeout: float = 5.0) -> list[Any]:
+    """Every record of every partition of `topic`, from the beginning (no consumer group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        deadline = time.monotonic() + timeout
+        while partitions is None and time.monotonic() < deadline:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+            partitions = consumer.partitions_for_topic(topic)
+        assignment = [TopicPartition(topic, p) for p in sorted(partitions or ())]
+        if not assignment:
+            return []
+        consumer.assign(assignment)
+        await consumer.seek_to_beginning(*assignment)
+        records = []
+        idle_until = time.monotonic() + 1.0
+        while time.monotonic() < idle_until:
+            batch = await consumer.getmany(timeout_ms=200)
+            if batch:
+                idle_until = time.monotonic() + 1.0
+                for tp_records in batch.values():
+                    records.extend(tp_records)
+        return records
+    finally:
+        await consumer.stop()
+
+
+class TopicReader:
+    """Reads every partition of a topic from the beginning, in the background, as it grows."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.records: list[Any] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> TopicReader:
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _read(self) -> None:
+        while True:  # survives a broker restart: starts again from the beginning
+            self.records.clear()
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+            )
+            try:
+                await consumer.start()
+                partitions = None
+                while not partitions:
+                    await consumer._client.force_metadata_update()  # noqa: SLF001
+                    partitions = consumer.partitions_for_topic(self.topic)
+                    if not partitions:
+                        await asyncio.sleep(0.1)
+                assignment = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+                consumer.assign(assignment)
+                await consumer.seek_to_beginning(*assignment)
+                while True:
+                    batch = await consumer.getmany(timeout_ms=100)
+                    for records in batch.values():
+                        self.records.extend(records)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the broker went away; read again
+                await asyncio.sleep(0.2)
+            finally:
+                await consumer.stop()
+
+    async def wait_for(self, count: int, timeout: float = 20.0) -> list[Any]:
+        async def enough() -> list[Any]:
+            return list(self.records) if len(self.records) >= count else []
+
+        return await eventually(enough, timeout=timeout)
