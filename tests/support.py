@@ -85,7 +85,7 @@ async def read_topic(bootstrap: str, topic: str, *, timeout: float = 5.0) -> lis
         partitions = consumer.partitions_for_topic(topic)
         deadline = time.monotonic() + timeout
         while partitions is None and time.monotonic() < deadline:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic)
         assignment = [TopicPartition(topic, p) for p in sorted(partitions or ())]
         if not assignment:
@@ -134,7 +134,7 @@ class TopicReader:
                 await consumer.start()
                 partitions = None
                 while not partitions:
-                    await consumer._client.force_metadata_update()  # noqa: SLF001
+                    await consumer._client.force_metadata_update()
                     partitions = consumer.partitions_for_topic(self.topic)
                     if not partitions:
                         await asyncio.sleep(0.1)
@@ -147,7 +147,7 @@ class TopicReader:
                         self.records.extend(records)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the broker went away; read again
+            except Exception:
                 await asyncio.sleep(0.2)
             finally:
                 await consumer.stop()

@@ -49,7 +49,7 @@ def test_the_current_version_is_read_as_is_and_unknown_fields_are_ignored() -> N
 
 def test_an_unknown_type_or_a_missing_upcaster_is_named() -> None:
     registry, _ = make_registry()
-    with pytest.raises(UnknownEventType, match="guichet.test.Nope"):
+    with pytest.raises(UnknownEventType, match=r"guichet\.test\.Nope"):
         registry.decode("guichet.test.Nope", 1, {})
     registry._upcasters.pop(("guichet.test.Renamed", 2))
     with pytest.raises(UnknownEventType, match="no upcaster to v3"):

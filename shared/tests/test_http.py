@@ -42,12 +42,15 @@ def sample_app() -> web.Application:
 
 
 async def test_a_bug_is_a_bare_500_problem_without_internals() -> None:
-    async with serving(sample_app()) as url, aiohttp.ClientSession() as session:
-        async with session.get(f"{url}/crash", headers={"X-Request-Id": "req-123"}) as response:
-            body = await response.text()
-            assert response.status == 500
-            assert response.content_type == "application/problem+json"
-            assert response.headers["X-Request-Id"] == "req-123"
+    async with (
+        serving(sample_app()) as url,
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}/crash", headers={"X-Request-Id": "req-123"}) as response,
+    ):
+        body = await response.text()
+        assert response.status == 500
+        assert response.content_type == "application/problem+json"
+        assert response.headers["X-Request-Id"] == "req-123"
     assert "hunter2" not in body
     assert "SELECT" not in body
     assert "Traceback" not in body

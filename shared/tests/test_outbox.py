@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from conftest import DisposableBroker, Infrastructure
 from shared.cloudevents import CONTENT_TYPE, CloudEvent

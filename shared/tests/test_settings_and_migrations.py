@@ -65,7 +65,7 @@ async def test_migrations_apply_once_and_an_edited_one_is_refused(
     assert await migrate(url, schema, tmp_path) == ["002_more.sql"]
 
     (tmp_path / "001_notes.sql").write_text("CREATE TABLE notes (body text, oops int);")
-    with pytest.raises(MigrationChanged, match="001_notes.sql was edited"):
+    with pytest.raises(MigrationChanged, match=r"001_notes\.sql was edited"):
         await migrate(url, schema, tmp_path)
 
 
