@@ -1,0 +1,215 @@
+"""The slice end to end inside one process: a ticket opened in tickets becomes exactly one
+email from notifications, through real PostgreSQL, the broker and the SMTP catcher."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiokafka import AIOKafkaProducer
+
+from conftest import SPANS, DisposableBroker, Infrastructure
+from devstack import mailcatcher
+from services.notifications.app import create_app as create_notifications
+from services.notifications.settings import NotificationsSettings
+from services.tickets.app import create_app as create_tickets
+from services.tickets.events import TicketOpened
+from shared.cloudevents import CloudEvent
+from shared.kafka import ensure_topics, service_topic
+from shared.settings import ServiceSettings
+from tests.support import MailCatcher, eventually, free_port, serving
+
+ORGANISATION = str(uuid.uuid4())
+
+
+def recipient() -> str:
+    return f"requester-{uuid.uuid4().hex[:8]}@client.example"
+
+
+def ticket_body(email: str, title: str = "Scanner hors service") -> dict[str, str]:
+    return {
+        "title": title,
+        "description": "Le scanner ne s'allume plus.",
+        "priority": "urgent",
+        "requester_email": email,
+    }
+
+
+@contextlib.asynccontextmanager
+async def slice_running(env: dict[str, Any]) -> AsyncIterator[str]:
+    """Both services of the slice; yields the tickets URL."""
+    async with (
+        serving(create_tickets(ServiceSettings(**env))) as tickets_url,
+        serving(create_notifications(NotificationsSettings(**env))),
+    ):
+        yield tickets_url
+
+
+async def open_ticket(tickets_url: str, body: dict[str, str], **headers: str) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession(headers={"X-Guichet-Organisation": ORGANISATION}) as session,
+        session.post(f"{tickets_url}/tickets", json=body, headers=headers) as response,
+    ):
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+
+async def test_the_requester_gets_one_confirmation_in_french_with_text_and_html(
+    infrastructure: Infrastructure, service_env: Callable[..., dict[str, Any]]
+) -> None:
+    email = recipient()
+    async with slice_running(service_env()) as tickets_url:
+        ticket = await open_ticket(
+            tickets_url, ticket_body(email, title="<script>alert('x')</script> & co")
+        )
+        [mail] = await infrastructure.mail.wait_for(email)
+
+    assert mail["subject"] == (
+        f"[#{ticket['number']}] Votre demande « <script>alert('x')</script> & co » est enregistrée"
+    )
+    assert "Nous avons bien reçu votre demande" in mail["text"]
+    assert f"http://portal.test/tickets/{ticket['ticket_id']}" in mail["text"]
+    # The title a user typed is escaped in HTML: it can never inject markup.
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in mail["html"]
+    assert "<script>" not in mail["html"]
+    assert mail["headers"]["message-id"].endswith("@guichet.localhost>")
+    assert mail["headers"]["auto-submitted"] == "auto-generated"
+
+
+async def test_the_same_event_delivered_twice_sends_one_email(
+    infrastructure: Infrastructure,
+    service_env: Callable[..., dict[str, Any]],
+    kafka_namespace: str,
+) -> None:
+    email, sentinel = recipient(), recipient()
+    topic = service_topic(kafka_namespace, "tickets")
+    await ensure_topics(infrastructure.kafka_bootstrap, {topic: 3}, 1)
+
+    def opened(to: str) -> CloudEvent:
+        event = TicketOpened(
+            ticket_id=uuid.uuid4(),
+            number=4242,
+            title="Deux fois",
+            description="…",
+            priority="normal",
+            requester_email=to,
+        )
+        return CloudEvent(
+            id=str(uuid.uuid4()),
+            source="/guichet/tickets",
+            type=event.type,
+            subject="same-key",
+            time=datetime.now(UTC),
+            data=event.model_dump(mode="json"),
+            dataversion=event.version,
+            organisationid=ORGANISATION,
+            correlationid="c",
+        )
+
+    twice = opened(email)
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in (twice, twice, opened(sentinel)):  # same key: one partition, in order
+            await producer.send_and_wait(topic, event.kafka_value(), key=b"same-key")
+    finally:
+        await producer.stop()
+
+    async with serving(create_notifications(NotificationsSettings(**service_env()))):
+        await infrastructure.mail.wait_for(sentinel)  # both copies were handled before it
+    assert len(await infrastructure.mail.to(email)) == 1
+
+
+async def test_an_email_that_could_not_be_sent_is_retried_until_delivered(
+    infrastructure: Infrastructure, service_env: Callable[..., dict[str, Any]]
+) -> None:
+    smtp_port, web_port = free_port(), free_port()
+    email = recipient()
+    env = service_env(smtp_url=f"smtp://127.0.0.1:{smtp_port}")  # nobody listens there yet
+    async with slice_running(env) as tickets_url:
+        await open_ticket(tickets_url, ticket_body(email))
+        await eventually(lambda: _failed_attempts(env["database_url"]), timeout=20)
+        name = f"late-mail-{smtp_port}"
+        await mailcatcher.start(
+            infrastructure.supervisor,
+            infrastructure.root / name,
+            smtp_port,
+            web_port,
+            name=name,
+        )
+        try:
+            late_inbox = MailCatcher(f"http://127.0.0.1:{web_port}")
+            assert len(await late_inbox.wait_for(email, timeout=30)) == 1
+        finally:
+            await infrastructure.supervisor.stop(name)
+
+
+async def _failed_attempts(database_url: str) -> bool:
+    import asyncpg  # noqa: PLC0415
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        return bool(
+            await connection.fetchval(
+                "SELECT count(*) FROM notifications.outgoing_emails"
+                " WHERE attempts > 0 AND status = 'pending'"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def test_one_trace_follows_the_request_through_kafka_to_the_email(
+    infrastructure: Infrastructure, service_env: Callable[..., dict[str, Any]]
+) -> None:
+    trace_id = uuid.uuid4().hex
+    traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+    email = recipient()
+    async with slice_running(service_env()) as tickets_url:
+        await open_ticket(tickets_url, ticket_body(email), traceparent=traceparent)
+        await infrastructure.mail.wait_for(email)
+
+        async def spans_of_trace() -> set[str]:
+            names = {
+                span.name
+                for span in SPANS.get_finished_spans()
+                if format(span.context.trace_id, "032x") == trace_id
+            }
+            return names if {"send email"} <= names else set()
+
+        names = await eventually(spans_of_trace)
+    assert "POST /tickets" in names
+    assert any(name.startswith("consume ") for name in names)
+    assert "send email" in names
+
+
+async def test_after_the_broker_loses_everything_each_requester_still_gets_one_email(
+    infrastructure: Infrastructure,
+    service_env: Callable[..., dict[str, Any]],
+    disposable_broker: DisposableBroker,
+) -> None:
+    env = service_env(kafka_bootstrap=disposable_broker.bootstrap)
+    consumed_before, waiting = [recipient() for _ in range(3)], [recipient() for _ in range(3)]
+    async with serving(create_tickets(ServiceSettings(**env))) as tickets_url:
+        async with serving(create_notifications(NotificationsSettings(**env))):
+            for email in consumed_before:
+                await open_ticket(tickets_url, ticket_body(email))
+            for email in consumed_before:
+                await infrastructure.mail.wait_for(email)
+        # Notifications is down; these tickets' events sit in the broker, not yet consumed...
+        for email in waiting:
+            await open_ticket(tickets_url, ticket_body(email))
+        # ...when the broker restarts and loses every message and every committed offset.
+        await disposable_broker.restart()
+        async with serving(create_notifications(NotificationsSettings(**env))):
+            for email in waiting:
+                await infrastructure.mail.wait_for(email, timeout=60)
+            extra = recipient()  # flows as usual afterwards
+            await open_ticket(tickets_url, ticket_body(extra))
+            await infrastructure.mail.wait_for(extra)
+    for email in [*consumed_before, *waiting, extra]:
+        assert len(await infrastructure.mail.to(email)) == 1, email

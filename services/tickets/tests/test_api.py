@@ -1,0 +1,127 @@
+"""The tickets HTTP API as a client meets it: answers, errors, and organisation walls."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from services.tickets.app import create_app
+from shared.settings import ServiceSettings
+from tests.support import serving
+
+ORG_A = str(uuid.uuid4())
+ORG_B = str(uuid.uuid4())
+VALID = {
+    "title": "Le copieur affiche E-203",
+    "description": "Depuis ce matin, impossible d'imprimer.",
+    "priority": "high",
+    "requester_email": "claire@client.example",
+}
+
+
+@pytest.fixture
+async def tickets_url(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[str]:
+    async with serving(create_app(ServiceSettings(**service_env()))) as url:
+        yield url
+
+
+def as_org(organisation: str) -> dict[str, str]:
+    return {"X-Guichet-Organisation": organisation}
+
+
+async def events_stored(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await connection.fetchval("SELECT count(*) FROM tickets.events")
+    finally:
+        await connection.close()
+
+
+async def test_a_new_ticket_is_answered_with_its_number_and_can_be_read_back(
+    tickets_url: str,
+) -> None:
+    async with aiohttp.ClientSession(headers=as_org(ORG_A)) as session:
+        async with session.post(f"{tickets_url}/tickets", json=VALID) as response:
+            assert response.status == 201
+            created = await response.json()
+            location = response.headers["Location"]
+        async with session.get(f"{tickets_url}{location}") as response:
+            assert response.status == 200
+            fetched = await response.json()
+    assert created == fetched
+    assert created["title"] == VALID["title"]
+    assert created["status"] == "new"
+    assert created["priority"] == "high"
+    assert created["number"] >= 1000
+
+
+async def test_another_organisation_cannot_see_the_ticket(tickets_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{tickets_url}/tickets", json=VALID, headers=as_org(ORG_A)
+        ) as response:
+            location = response.headers["Location"]
+        async with session.get(f"{tickets_url}{location}", headers=as_org(ORG_B)) as response:
+            assert response.status == 404
+            assert response.content_type == "application/problem+json"
+        async with session.get(f"{tickets_url}{location}") as response:
+            assert response.status == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "fields"),
+    [
+        ({**VALID, "title": "  "}, {}, 422, {"title"}),
+        ({**VALID, "requester_email": "not-an-email"}, {}, 422, {"requester_email"}),
+        ({**VALID, "priority": "whenever"}, {}, 422, {"priority"}),
+        ({k: v for k, v in VALID.items() if k != "description"}, {}, 422, {"description"}),
+        ({**VALID, "organisation_id": ORG_B}, {}, 422, {"organisation_id"}),
+        (b'{"title": "unterminated', {"Content-Type": "application/json"}, 400, None),
+        (b"title=x", {"Content-Type": "application/x-www-form-urlencoded"}, 415, None),
+        (VALID, {"X-Guichet-Organisation": "not-a-uuid"}, 401, None),
+    ],
+    ids=[
+        "blank-title",
+        "bad-email",
+        "unknown-priority",
+        "missing-description",
+        "organisation-in-body",
+        "malformed-json",
+        "not-json",
+        "bad-organisation",
+    ],
+)
+async def test_a_bad_request_is_a_clear_4xx_problem_and_appends_nothing(
+    tickets_url: str,
+    database_url: str,
+    body: dict | bytes,
+    headers: dict[str, str],
+    status: int,
+    fields: set[str] | None,
+) -> None:
+    sent_headers = {**as_org(ORG_A), **headers}
+    async with aiohttp.ClientSession() as session:
+        payload = {"data": body} if isinstance(body, bytes) else {"json": body}
+        async with session.post(
+            f"{tickets_url}/tickets", headers=sent_headers, **payload
+        ) as response:
+            assert response.status == status
+            assert response.content_type == "application/problem+json"
+            problem = await response.json(content_type=None)
+    assert problem["status"] == status
+    assert problem["title"]
+    if fields is not None:
+        assert {error["field"] for error in problem["errors"]} == fields
+    assert await events_stored(database_url) == 0
+
+
+async def test_an_unknown_ticket_id_is_not_found(tickets_url: str) -> None:
+    async with aiohttp.ClientSession(headers=as_org(ORG_A)) as session:
+        for ticket_id in (uuid.uuid4(), "not-a-uuid"):
+            async with session.get(f"{tickets_url}/tickets/{ticket_id}") as response:
+                assert response.status == 404
