@@ -18,8 +18,9 @@ from shared import db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def home() -> Path:
-    return Path(os.environ.get("GUICHET_HOME", ROOT / ".guichet")).resolve()
+def data_dir() -> Path:
+    """Everything the local portal keeps between runs: database, caught emails, logs."""
+    return Path(os.environ.get("GUICHET_DATA_DIR", ROOT / ".guichet" / "data")).resolve()
 
 
 def say(message: str) -> None:
@@ -28,7 +29,7 @@ def say(message: str) -> None:
 
 
 async def start(port_base: int, load_demo: bool) -> int:
-    data = home() / "data"
+    data = data_dir()
     data.mkdir(parents=True, exist_ok=True)
     ports = services.Ports(port_base)
     supervisor = Supervisor(log_dir=data / "logs")
@@ -98,12 +99,12 @@ def _print_urls(ports: services.Ports, env: dict[str, str], external: dict[str, 
         lines.append(f"  {'mail inbox':<15} http://127.0.0.1:{ports.mail_web}")
     lines.append(f"  {'database':<15} {env['GUICHET_DATABASE_URL']}")
     lines.append(f"  {'kafka':<15} {env['GUICHET_KAFKA_BOOTSTRAP']}")
-    lines.append(f"  {'logs':<15} {home() / 'data' / 'logs'}")
+    lines.append(f"  {'logs':<15} {data_dir() / 'logs'}")
     say("\n".join(lines) + "\n")
 
 
 def reset() -> int:
-    data = home() / "data"
+    data = data_dir()
     if data.exists():
         shutil.rmtree(data)
     say(f"Removed {data}.")
