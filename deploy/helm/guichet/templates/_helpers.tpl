@@ -1,0 +1,252 @@
+{{/*
+Names, labels and the parts every service shares. A service's resources are rendered by
+"guichet.service", called once per service from templates/<service>.yaml.
+*/}}
+
+{{- define "guichet.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release's prefix of every resource name, at most 63 characters. */}}
+{{- define "guichet.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Name of one service's resources. Takes (dict "root" $ "name" "tickets"). */}}
+{{- define "guichet.componentName" -}}
+{{- printf "%s-%s" (include "guichet.fullname" .root) .name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "guichet.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every resource. Takes (dict "root" $ "name" "<service>"); name may be empty. */}}
+{{- define "guichet.labels" -}}
+helm.sh/chart: {{ include "guichet.chart" .root }}
+{{ include "guichet.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: guichet
+{{- end }}
+
+{{/* Labels a Service and a Deployment select one service's pods by. */}}
+{{- define "guichet.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "guichet.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- if .name }}
+app.kubernetes.io/component: {{ .name }}
+{{- end }}
+{{- end }}
+
+{{/* The image every service runs: by digest when one is given, else by tag. */}}
+{{- define "guichet.image" -}}
+{{- $image := .Values.image }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (default .Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the ConfigMap holding the settings every service shares. */}}
+{{- define "guichet.configName" -}}
+{{- printf "%s-config" (include "guichet.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The settings every service shares, as a YAML map of GUICHET_* names to string values. The
+ConfigMap holds them; the migration Jobs, which run before the ConfigMap exists on a first
+install, set them directly.
+*/}}
+{{- define "guichet.config" -}}
+{{- $kafka := .Values.kafka }}
+{{- if not (regexMatch "^[a-z][a-z0-9-]{0,40}$" (toString $kafka.namespace)) }}
+{{- fail "kafka.namespace: lowercase letters, digits and dashes, starting with a letter, at most 41 characters" }}
+{{- end -}}
+GUICHET_PUBLIC_URL: {{ required "publicUrl is required: where users reach the portal" .Values.publicUrl | quote }}
+GUICHET_KAFKA_BOOTSTRAP: {{ required "kafka.bootstrap is required (host:port[,host:port])" $kafka.bootstrap | quote }}
+GUICHET_KAFKA_NAMESPACE: {{ $kafka.namespace | quote }}
+GUICHET_KAFKA_PARTITIONS: {{ $kafka.partitions | toString | quote }}
+GUICHET_KAFKA_REPLICATION_FACTOR: {{ $kafka.replicationFactor | toString | quote }}
+GUICHET_HTTP_HOST: "0.0.0.0"
+GUICHET_HTTP_PORT: {{ .Values.service.port | toString | quote }}
+GUICHET_LOG_LEVEL: {{ .Values.log.level | quote }}
+GUICHET_LOG_FORMAT: {{ .Values.log.format | quote }}
+{{- with .Values.otlpEndpoint }}
+GUICHET_OTLP_ENDPOINT: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment of one service that is not in the ConfigMap: secrets, then the service's own
+settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values>).
+*/}}
+{{- define "guichet.serviceEnv" -}}
+{{- $root := .root -}}
+- name: GUICHET_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "database.existingSecret is required: a Secret holding the PostgreSQL URL" $root.Values.database.existingSecret }}
+      key: {{ $root.Values.database.secretKey | default "url" }}
+{{- if .values.smtp }}
+- name: GUICHET_SMTP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required (printf "smtp.existingSecret is required: %s sends mail" .name) $root.Values.smtp.existingSecret }}
+      key: {{ $root.Values.smtp.secretKey | default "url" }}
+{{- end }}
+{{- range $key, $value := .values.env }}
+- name: {{ $key }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Everything one service needs: its ServiceAccount, Service and Deployment.
+Takes (dict "root" $ "name" "<service>" "values" .Values.services.<service>).
+*/}}
+{{- define "guichet.service" -}}
+{{- $root := .root }}
+{{- $values := required (printf "services.%s is missing from the values" .name) .values }}
+{{- if $values.enabled }}
+{{- $component := include "guichet.componentName" . }}
+{{- $labels := include "guichet.labels" . }}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $component }}
+  labels:
+    {{- $labels | nindent 4 }}
+  {{- with $root.Values.serviceAccount.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+# The services never call the Kubernetes API.
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $component }}
+  labels:
+    {{- $labels | nindent 4 }}
+spec:
+  type: {{ $root.Values.service.type }}
+  selector:
+    {{- include "guichet.selectorLabels" . | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ $root.Values.service.port }}
+      targetPort: http
+      protocol: TCP
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $component }}
+  labels:
+    {{- $labels | nindent 4 }}
+spec:
+  replicas: {{ $values.replicas }}
+  revisionHistoryLimit: 5
+  selector:
+    matchLabels:
+      {{- include "guichet.selectorLabels" . | nindent 6 }}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 1
+  template:
+    metadata:
+      labels:
+        {{- $labels | nindent 8 }}
+      annotations:
+        # A change of the shared settings rolls the pods.
+        checksum/config: {{ include "guichet.config" $root | sha256sum }}
+        {{- with $values.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ $component }}
+      automountServiceAccountToken: false
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      # aiohttp stops within 10 s of SIGTERM; the preStop pause lets endpoints update first.
+      terminationGracePeriodSeconds: 30
+      containers:
+        - name: {{ .name }}
+          image: {{ include "guichet.image" $root | quote }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          command: ["python", "-m", "services.{{ .name }}", "serve"]
+          ports:
+            - name: http
+              containerPort: {{ $root.Values.service.port }}
+              protocol: TCP
+          envFrom:
+            - configMapRef:
+                name: {{ include "guichet.configName" $root }}
+          env:
+            # The migration Jobs apply migrations before pods start; without them, pods do.
+            - name: GUICHET_MIGRATE_ON_START
+              value: {{ if $root.Values.migrations.enabled }}"false"{{ else }}"true"{{ end }}
+            {{- include "guichet.serviceEnv" . | nindent 12 }}
+          startupProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            {{- toYaml $root.Values.probes.startup | nindent 12 }}
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: http
+            {{- toYaml $root.Values.probes.liveness | nindent 12 }}
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: http
+            {{- toYaml $root.Values.probes.readiness | nindent 12 }}
+          lifecycle:
+            preStop:
+              exec:
+                command: ["sleep", "5"]
+          resources:
+            {{- toYaml $values.resources | nindent 12 }}
+          securityContext:
+            {{- toYaml $root.Values.securityContext | nindent 12 }}
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        # The root filesystem is read-only; /tmp is the one writable place.
+        - name: tmp
+          emptyDir:
+            sizeLimit: 64Mi
+      {{- with $values.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $values.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $values.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end }}
+{{- end }}

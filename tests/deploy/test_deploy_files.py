@@ -1,0 +1,125 @@
+"""The deployment files keep up with the services: every service in devstack's list runs
+in docker-compose.yml, is built by the Dockerfile and has its template in the Helm chart."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devstack.services import SERVICES
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+CHART = ROOT / "deploy" / "helm" / "guichet"
+SERVICE_NAMES = [service.name for service in SERVICES]
+INFRASTRUCTURE = ("postgres", "kafka")
+
+
+def compose_services() -> dict[str, Any]:
+    document = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return document["services"]
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    """A compose service's environment, whether written as a mapping or as KEY=VALUE items."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.partition("=")[::2] for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order, continuation lines joined, comments left out."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        keyword, _, arguments = (pending + line).partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        pending = ""
+    return instructions
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    starts = [index for index, (keyword, _) in enumerate(instructions) if keyword == "FROM"]
+    assert starts, "the Dockerfile has no FROM"
+    return instructions[starts[-1] :]
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_compose_runs_the_service_once_its_infrastructure_is_healthy(name: str) -> None:
+    services = compose_services()
+    assert name in services, f"docker-compose.yml has no service {name!r}"
+    service = services[name]
+
+    healthcheck = service.get("healthcheck") or {}
+    assert healthcheck.get("test"), f"{name} has no healthcheck"
+    assert not healthcheck.get("disable", False), f"{name}'s healthcheck is disabled"
+    assert "/readyz" in str(healthcheck["test"]), f"{name}'s healthcheck must probe /readyz"
+
+    depends_on = service.get("depends_on")
+    assert isinstance(depends_on, dict), f"{name}: depends_on must give a condition"
+    for dependency in INFRASTRUCTURE:
+        assert dependency in depends_on, f"{name} does not depend on {dependency}"
+        assert depends_on[dependency].get("condition") == "service_healthy", (
+            f"{name} must wait for {dependency} to be healthy"
+        )
+
+    env = environment(service)
+    for variable in ("GUICHET_DATABASE_URL", "GUICHET_KAFKA_BOOTSTRAP"):
+        assert env.get(variable), f"{name} does not set {variable}"
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_compose_builds_the_service_from_the_dockerfile(name: str) -> None:
+    service = compose_services()[name]
+    build = service.get("build")
+    assert isinstance(build, dict), f"{name} is not built from the Dockerfile"
+    assert (build.get("args") or {}).get("SERVICE") == name
+    assert f"services.{name}" in str(service.get("command", f"services.{name}"))
+
+
+@pytest.mark.parametrize("dependency", INFRASTRUCTURE)
+def test_compose_infrastructure_reports_its_health(dependency: str) -> None:
+    services = compose_services()
+    assert dependency in services
+    assert (services[dependency].get("healthcheck") or {}).get("test"), (
+        f"{dependency} has no healthcheck, so service_healthy would never be met"
+    )
+
+
+def test_dockerfile_final_stage_runs_as_a_non_root_user() -> None:
+    users = [arguments for keyword, arguments in final_stage() if keyword == "USER"]
+    assert users, "the final stage has no USER: the image would run as root"
+    user = users[-1].partition(":")[0].strip()
+    assert user not in {"", "root", "0"}, f"the final stage runs as {users[-1]!r}"
+
+
+def test_dockerfile_copies_every_package_of_the_wheel() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    copied = " ".join(
+        arguments for keyword, arguments in dockerfile_instructions() if keyword == "COPY"
+    )
+    for package in packages:
+        assert f" {package} " in f" {copied} ", f"the Dockerfile does not copy {package}/"
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_helm_chart_has_a_template_and_values_for_the_service(name: str) -> None:
+    template = CHART / "templates" / f"{name}.yaml"
+    assert template.is_file(), f"the Helm chart has no templates/{name}.yaml"
+    assert f'"name" "{name}"' in template.read_text(encoding="utf-8")
+    values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    assert name in values["services"], f"the chart's values.yaml has no services.{name}"
