@@ -39,9 +39,21 @@ async def partitions_behind(
     wanted = {TopicPartition(topic, p): n for p, n in expected_next.items() if n > 0}
     if not wanted:
         return {}
+    if topic not in await consumer.topics():
+        return dict.fromkeys((tp.partition for tp in wanted), None)
     consumer.assign(list(wanted))
     for tp, next_offset in wanted.items():
         consumer.seek(tp, next_offset - 1)
+    try:
+        return await _read_back(consumer, wanted)
+    finally:
+        # No background fetching between audits: the next one seeks again anyway.
+        consumer.pause(*wanted)
+
+
+async def _read_back(
+    consumer: AIOKafkaConsumer, wanted: dict[TopicPartition, int]
+) -> dict[int, int | None]:
     seen: set[TopicPartition] = set()
     deadline = time.monotonic() + AUDIT_TIMEOUT
     while len(seen) < len(wanted) and time.monotonic() < deadline:

@@ -7,9 +7,10 @@
   trap cannot skip it: nothing is tracked by "last position seen").
 - It publishes with acks="all", awaits every acknowledgement, and only then deletes the
   outbox rows, in the same transaction that records where each partition now ends.
-- If the broker no longer holds the last event it acknowledged on a partition (a fresh
-  in-memory broker, a recreated topic), it lost events: the relay queues the whole event
-  store again and republishes it in order. Consumers deduplicate by event id.
+- Before every batch, and every few seconds when idle, it checks that the broker still
+  holds the last event it acknowledged on each partition. If not (a fresh in-memory broker,
+  a recreated topic), the broker lost events: the relay queues the whole event store again
+  and republishes it in order, before anything newer. Consumers deduplicate by event id.
 """
 
 from __future__ import annotations
@@ -121,31 +122,37 @@ class OutboxRelay:
                 "SELECT partition, next_offset FROM relay_offsets WHERE topic = $1", self.topic
             )
         )
-        await self._check_broker(connection, audit)
-        last_check = time.monotonic()
+        last_audit = -float("inf")
         while True:
-            try:
-                published = await self._publish_batch(connection, producer)
-            except BrokerLostData:
-                await self._requeue_everything(connection)
-                continue
-            now = time.monotonic()
-            if now - last_check >= self.config.broker_check_interval:
-                await self._check_broker(connection, audit)
-                last_check = now
-            if published < self.config.batch_size:
+            rows = await connection.fetch(_PENDING, self.config.batch_size)
+            # Before every batch, and regularly when idle: does the broker still hold what it
+            # acknowledged? Publishing into a broker that lost data would put new events
+            # ahead of older ones that consumers never received.
+            if rows or time.monotonic() - last_audit >= self.config.broker_check_interval:
+                last_audit = time.monotonic()
+                if await self._broker_lost_data(audit):
+                    await self._requeue_everything(connection)
+                    continue
+            if rows:
+                try:
+                    await self._publish(connection, producer, rows)
+                except BrokerLostData:
+                    await self._requeue_everything(connection)
+                    continue
+            if len(rows) < self.config.batch_size:
                 OUTBOX_BACKLOG.set(await connection.fetchval("SELECT count(*) FROM outbox"))
-                if published == 0:
+                if not rows:
                     await self.wakeup.wait(
                         min(self.config.poll_interval, self.config.broker_check_interval)
                     )
 
-    async def _publish_batch(
-        self, connection: asyncpg.Connection, producer: AIOKafkaProducer
-    ) -> int:
-        rows = await connection.fetch(_PENDING, self.config.batch_size)
-        if not rows:
-            return 0
+    async def _publish(
+        self,
+        connection: asyncpg.Connection,
+        producer: AIOKafkaProducer,
+        rows: list[asyncpg.Record],
+    ) -> None:
+        """Send the batch, await every acknowledgement, then delete what Kafka has."""
         recorded = [RecordedEvent.from_row(row) for row in rows]
         sends = []
         for event in recorded:
@@ -187,13 +194,10 @@ class OutboxRelay:
         RELAY_PUBLISHED.inc(len(acknowledged))
         if len(acknowledged) < len(recorded):
             raise ConnectionError("Kafka did not acknowledge every event of the batch")
-        return len(acknowledged)
 
-    async def _check_broker(self, connection: asyncpg.Connection, audit: AIOKafkaConsumer) -> None:
-        """Republish everything if the broker no longer holds what it acknowledged."""
+    async def _broker_lost_data(self, audit: AIOKafkaConsumer) -> bool:
         if not self._expected_next:
-            return
-        await self._ensure_topic()
+            return False
         behind = await partitions_behind(audit, self.topic, self._expected_next)
         if behind:
             log.warning(
@@ -202,7 +206,7 @@ class OutboxRelay:
                 broker_high_watermarks=behind,
                 expected=self._expected_next,
             )
-            await self._requeue_everything(connection)
+        return bool(behind)
 
     async def _ensure_topic(self) -> None:
         await ensure_topics(

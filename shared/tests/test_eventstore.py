@@ -10,20 +10,7 @@ import pytest
 
 from shared.eventstore import ConcurrencyConflict, EventContext, EventStore
 from shared.tests.sample import ThingHappened, ThingMeasured
-
-
-async def append(
-    pool: asyncpg.Pool, store: EventStore, stream: str, expected: int, *names: str
-) -> list:
-    async with pool.acquire() as connection, connection.transaction():
-        return await store.append(
-            connection,
-            stream_id=stream,
-            stream_type="thing",
-            expected_version=expected,
-            events=[ThingHappened(name=name) for name in names],
-            context=EventContext.new(organisation_id=uuid.uuid4()),
-        )
+from shared.tests.sample import append_things as append
 
 
 async def test_appended_events_load_back_in_order_with_their_version(
