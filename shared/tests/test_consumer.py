@@ -48,7 +48,7 @@ async def publish(
     producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap, acks="all")
     await producer.start()
 
-    async def send(event: CloudEvent | bytes, key: bytes = b"thing-1") -> None:
+    async def send(event: CloudEvent | bytes, *, key: bytes = b"thing-1") -> None:
         value = event if isinstance(event, bytes) else event.kafka_value()
         await producer.send_and_wait(topic, value=value, key=key)
 
@@ -171,3 +171,38 @@ async def test_events_of_types_without_a_handler_are_passed_over(
     async with consuming(infrastructure, kafka_namespace, effects, record_effect):
         await eventually(lambda: _has(effects, "known"))
     assert await effect_names(effects) == ["known"]
+
+
+async def test_replicas_sharing_a_group_handle_every_event_once_when_one_leaves(
+    infrastructure: Infrastructure, kafka_namespace: str, effects: asyncpg.Pool, publish
+) -> None:
+    handled_by: dict[str, list[str]] = {"first": [], "second": []}
+
+    def recording(replica: str) -> Callable:
+        async def handler(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+            await record_effect(connection, received)
+            handled_by[replica].append(received.event.name)
+            await asyncio.sleep(0.01)  # slow enough for the rebalance to land mid-stream
+
+        return handler
+
+    for n in range(60):
+        await publish(thing(f"early-{n:02}"), key=f"key-{n % 12}".encode())
+    async with consuming(infrastructure, kafka_namespace, effects, recording("first")):
+        async with consuming(infrastructure, kafka_namespace, effects, recording("second")):
+            await eventually(lambda: _count_at_least(effects, 20))
+        # The second replica left: its partitions move to the first, mid-stream.
+        for n in range(60):
+            await publish(thing(f"late-{n:02}"), key=f"key-{n % 12}".encode())
+        await eventually(lambda: _count_at_least(effects, 120), timeout=60)
+        await asyncio.sleep(1)
+
+    names = await effect_names(effects)
+    assert len(names) == 120
+    assert len(set(names)) == 120  # every event's effect exactly once
+    assert handled_by["first"]  # both replicas really shared the work
+    assert handled_by["second"]
+
+
+async def _count_at_least(pool: asyncpg.Pool, count: int) -> bool:
+    return await pool.fetchval("SELECT count(*) FROM effects") >= count
