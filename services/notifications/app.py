@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -23,7 +25,7 @@ DISPATCHER = web.AppKey("mail_dispatcher", MailDispatcher)
 def create_app(settings: NotificationsSettings) -> web.Application:
     renderer = EmailRenderer(settings.vendor_name)
 
-    def dispatch_mail(app: web.Application):  # noqa: ANN202 - a coroutine for the app's lifetime
+    def dispatch_mail(app: web.Application) -> Coroutine[Any, Any, None]:
         dispatcher = MailDispatcher(
             app[DB_POOL],
             SmtpServer.from_url(settings.smtp_url),
