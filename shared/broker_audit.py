@@ -16,7 +16,7 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import OffsetOutOfRangeError
 
-AUDIT_TIMEOUT = 3.0
+AUDIT_TIMEOUT = 2.0
 
 
 def new_audit_consumer(bootstrap: str, client_id: str) -> AIOKafkaConsumer:
@@ -39,13 +39,15 @@ async def partitions_behind(
     wanted = {TopicPartition(topic, p): n for p, n in expected_next.items() if n > 0}
     if not wanted:
         return {}
-    if topic not in await consumer.topics():
-        return dict.fromkeys((tp.partition for tp in wanted), None)
     consumer.assign(list(wanted))
     for tp, next_offset in wanted.items():
         consumer.seek(tp, next_offset - 1)
     try:
-        return await _read_back(consumer, wanted)
+        behind = await _read_back(consumer, wanted)
+        if behind is None:  # no answer at all: is the topic even there?
+            gone = topic not in await consumer.topics()
+            return dict.fromkeys((tp.partition for tp in wanted), None) if gone else {}
+        return behind
     finally:
         # No background fetching between audits: the next one seeks again anyway.
         consumer.pause(*wanted)
@@ -53,7 +55,8 @@ async def partitions_behind(
 
 async def _read_back(
     consumer: AIOKafkaConsumer, wanted: dict[TopicPartition, int]
-) -> dict[int, int | None]:
+) -> dict[int, int | None] | None:
+    """The partitions behind, or None when no partition answered in time."""
     seen: set[TopicPartition] = set()
     deadline = time.monotonic() + AUDIT_TIMEOUT
     while len(seen) < len(wanted) and time.monotonic() < deadline:
@@ -63,6 +66,8 @@ async def _read_back(
             return dict.fromkeys((tp.partition for tp in error.args[0]), None)
         seen.update(batch)
         seen.update(tp for tp in wanted if consumer.highwater(tp) is not None)
+    if not seen:
+        return None
     return {
         tp.partition: highwater
         for tp, next_offset in wanted.items()

@@ -73,6 +73,7 @@ class ConsumerConfig:
     kafka_bootstrap: str
     partitions: int = 3
     replication_factor: int = 1
+    fetch_max_wait_ms: int = 50
     max_attempts: int = 5
     backoff_initial: float = 0.2
     backoff_max: float = 5.0
@@ -121,6 +122,7 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=10_000,
+            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
         )
         producer = new_producer(self.config.kafka_bootstrap, f"{self.config.name}-dead-letters")
         consumer.subscribe(topics, listener=_CommitOnRevoke(self))

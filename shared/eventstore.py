@@ -82,9 +82,13 @@ _COLUMNS = (
     " recorded_at"
 )
 
-# One statement: insert only if the stream is still at the expected version. Two writers that
-# both see the same version both try to insert the same (stream, version); the unique
-# constraint lets one win and the other fail, so no interleaving can leave a gap or overwrite.
+# One statement, one round trip: insert only if the stream is still at the expected version.
+# Two writers that both see the same version both try to insert the same (stream, version);
+# the unique constraint lets one win, and the other inserts nothing (ON CONFLICT DO NOTHING
+# waits for the winner to commit), so no interleaving can leave a gap or overwrite. The
+# relay is woken only when no committed event is already waiting for it: a relay with work
+# in hand finds these on its next pass, its poll bounds any miss, and busy writers do not
+# all take the lock PostgreSQL holds at commit for every transaction that notified.
 _APPEND = f"""
 WITH current AS (
     SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = $1
@@ -98,11 +102,15 @@ WITH current AS (
          WITH ORDINALITY AS new(event_id, type, schema_version, data, ordinal),
          current
     WHERE current.version = $3
+    ON CONFLICT ON CONSTRAINT events_stream_version_key DO NOTHING
     RETURNING {_COLUMNS}
 ), queued AS (
     INSERT INTO outbox (position) SELECT position FROM appended
+), woken AS (
+    SELECT pg_notify($14, '')
+    WHERE EXISTS (SELECT FROM appended) AND NOT EXISTS (SELECT FROM outbox)
 )
-SELECT {_COLUMNS} FROM appended ORDER BY version
+SELECT {_COLUMNS} FROM appended, (SELECT count(*) FROM woken) AS wake ORDER BY version
 """
 
 
@@ -133,33 +141,32 @@ class EventStore:
         if not events:
             return []
         trace_headers = current_trace_headers()
-        try:
-            async with connection.transaction():  # a savepoint: a conflict leaves the caller usable
-                rows = await connection.fetch(
-                    _APPEND,
-                    stream_id,
-                    stream_type,
-                    expected_version,
-                    [uuid.uuid4() for _ in events],
-                    [event.type for event in events],
-                    [event.version for event in events],
-                    context.organisation_id,
-                    context.actor_id,
-                    context.correlation_id,
-                    context.causation_id,
-                    trace_headers.get("traceparent"),
-                    trace_headers.get("tracestate"),
-                    [json.dumps(self.registry.encode(event)) for event in events],
-                )
-        except asyncpg.UniqueViolationError as error:
-            if error.constraint_name != "events_stream_version_key":
-                raise
-            APPEND_CONFLICTS.inc()
-            raise ConcurrencyConflict(stream_id, expected_version) from None
-        if not rows:
+        rows = await connection.fetch(
+            _APPEND,
+            stream_id,
+            stream_type,
+            expected_version,
+            [uuid.uuid4() for _ in events],
+            [event.type for event in events],
+            [event.version for event in events],
+            context.organisation_id,
+            context.actor_id,
+            context.correlation_id,
+            context.causation_id,
+            trace_headers.get("traceparent"),
+            trace_headers.get("tracestate"),
+            [json.dumps(self.registry.encode(event)) for event in events],
+            self.notify_channel,
+        )
+        if len(rows) < len(events):
+            if rows:
+                # Only part of the batch went in: a shorter append won a race for the first
+                # versions. Take ours back out; the caller's transaction stays usable.
+                positions = [row["position"] for row in rows]
+                await connection.execute("DELETE FROM outbox WHERE position = ANY($1)", positions)
+                await connection.execute("DELETE FROM events WHERE position = ANY($1)", positions)
             APPEND_CONFLICTS.inc()
             raise ConcurrencyConflict(stream_id, expected_version)
-        await connection.execute("SELECT pg_notify($1, '')", self.notify_channel)
         for event in events:
             EVENTS_APPENDED.labels(event.type).inc()
         return [RecordedEvent.from_row(row) for row in rows]

@@ -51,7 +51,7 @@ class RelayConfig:
     partitions: int = 3
     replication_factor: int = 1
     batch_size: int = 500
-    poll_interval: float = 1.0
+    poll_interval: float = 0.2
     broker_check_interval: float = 2.0
     standby_retry: float = 2.0
 

@@ -30,6 +30,13 @@ class ServiceSettings(BaseSettings):
         description="Prefix of topics and consumer groups, so deployments can share a cluster",
     )
     kafka_partitions: int = Field(default=3, ge=1, le=256)
+    kafka_fetch_max_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        le=5000,
+        description="Longest a consumer's fetch waits for new records: bounds delivery latency"
+        " on brokers that hold a fetch for its full wait (Tansu holds it for half)",
+    )
     kafka_replication_factor: int = Field(
         default=1, ge=1, description="Replicas of each topic created; 3 on a production cluster"
     )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import structlog
 from aiohttp import web
 
 from shared.consumer import ConsumerConfig, ConsumerRunner, Subscription
@@ -22,7 +23,11 @@ from shared.outbox import OutboxRelay, RelayConfig
 from shared.settings import ServiceSettings
 from shared.wakeup import outbox_channel
 
+log = structlog.get_logger(__name__)
 RELAY = web.AppKey("relay", OutboxRelay)
+# How long shutdown waits for each worker and for the database pool: well within the grace
+# period orchestrators give (Kubernetes: 30 s) before they kill the process.
+SHUTDOWN_GRACE = 8.0
 CONSUMER = web.AppKey("consumer", ConsumerRunner)
 BackgroundWork = Callable[[web.Application], Coroutine[Any, Any, None]]
 
@@ -52,7 +57,11 @@ def create_service_app(
             max_size=settings.db_pool_max,
         )
         yield
-        await app[DB_POOL].close()
+        closing = asyncio.ensure_future(app[DB_POOL].close())
+        done, _ = await asyncio.wait({closing}, timeout=SHUTDOWN_GRACE)
+        if not done:
+            log.error("database connections still in use at shutdown; closing them anyway")
+            app[DB_POOL].terminate()
 
     app.cleanup_ctx.append(database)
     relay = OutboxRelay(
@@ -77,6 +86,7 @@ def create_service_app(
                     kafka_bootstrap=settings.kafka_bootstrap,
                     partitions=settings.kafka_partitions,
                     replication_factor=settings.kafka_replication_factor,
+                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
                 ),
                 app[DB_POOL],
                 subscriptions(app),
@@ -102,7 +112,27 @@ def _background_task(
         task = asyncio.create_task(work(app))
         yield
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_GRACE)
+        if not done:  # stop anyway: a stuck worker must not keep the process from exiting
+            log.error(
+                "background task did not stop in time",
+                task=task.get_name(),
+                awaiting=_awaiting(task),
+            )
+        elif not task.cancelled() and task.exception() is not None:
+            log.error("background task had failed", exc_info=task.exception())
 
     return lifetime
+
+
+def _awaiting(task: asyncio.Task[None]) -> list[str]:
+    """Where a task is suspended, outermost first (a suspended coroutine's stack has one
+    frame; the chain of awaits is what says where it is stuck)."""
+    chain: list[str] = []
+    awaitable: Any = task.get_coro()
+    while awaitable is not None and len(chain) < 40:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+        if frame is not None:
+            chain.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
+    return chain
