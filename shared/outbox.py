@@ -52,6 +52,10 @@ class RelayConfig:
     replication_factor: int = 1
     batch_size: int = 500
     poll_interval: float = 0.2
+    busy_poll_interval: float = 0.02
+    """While events flow, look again this soon: a writer skips the wake-up when the outbox
+    already has work, and may commit just after the relay's last look."""
+    busy_for: float = 1.0
     broker_check_interval: float = 2.0
     standby_retry: float = 2.0
 
@@ -122,7 +126,7 @@ class OutboxRelay:
                 "SELECT partition, next_offset FROM relay_offsets WHERE topic = $1", self.topic
             )
         )
-        last_audit = -float("inf")
+        last_audit = last_published = -float("inf")
         while True:
             rows = await connection.fetch(_PENDING, self.config.batch_size)
             # Before every batch, and regularly when idle: does the broker still hold what it
@@ -139,11 +143,15 @@ class OutboxRelay:
                 except BrokerLostData:
                     await self._requeue_everything(connection)
                     continue
+                last_published = time.monotonic()
             if len(rows) < self.config.batch_size:
                 OUTBOX_BACKLOG.set(await connection.fetchval("SELECT count(*) FROM outbox"))
                 if not rows:
+                    busy = time.monotonic() - last_published < self.config.busy_for
                     await self.wakeup.wait(
-                        min(self.config.poll_interval, self.config.broker_check_interval)
+                        self.config.busy_poll_interval
+                        if busy
+                        else min(self.config.poll_interval, self.config.broker_check_interval)
                     )
 
     async def _publish(
