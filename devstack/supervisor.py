@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import shutil
 import signal
 import sys
 import time
@@ -56,7 +57,7 @@ class Supervisor:
         """Start `argv` and return once `ready()` is true; raise StartFailed with its last
         output if it exits first or takes longer than `timeout` seconds."""
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *_dies_with_us(argv),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, **(env or {})},
@@ -142,6 +143,16 @@ class Supervisor:
                 await asyncio.wait_for(managed.pump, 2)
         if managed.log_file is not None:
             managed.log_file.close()
+
+
+def _dies_with_us(argv: list[str]) -> list[str]:
+    """Children run in their own session (Ctrl-C reaches only the supervisor, which stops
+    them in order), so they would outlive a supervisor that is killed outright. Linux's
+    parent-death signal, set by util-linux's setpriv, ends them too in that case."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or sys.platform != "linux":
+        return argv
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv]
 
 
 async def port_open(host: str, port: int) -> bool:

@@ -126,10 +126,12 @@ class ConsumerRunner:
         )
         producer = new_producer(self.config.kafka_bootstrap, f"{self.config.name}-dead-letters")
         consumer.subscribe(topics, listener=_CommitOnRevoke(self))
-        await producer.start()
-        await consumer.start()
-        self._consumer, self._producer = consumer, producer
         try:
+            # Started inside the try: a consumer cancelled while joining must still leave
+            # the group, or its heartbeats keep partitions assigned to nobody.
+            await producer.start()
+            await consumer.start()
+            self._consumer, self._producer = consumer, producer
             while True:
                 batch = await consumer.getmany(
                     timeout_ms=1000, max_records=self.config.batch_max_records

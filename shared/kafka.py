@@ -49,8 +49,8 @@ def new_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
 async def ensure_topics(bootstrap: str, topics: dict[str, int], replication_factor: int) -> None:
     """Create the topics that don't exist yet (name → partitions); leave existing ones be."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)

@@ -104,9 +104,9 @@ class OutboxRelay:
             audit = new_audit_consumer(
                 self.config.kafka_bootstrap, f"{self.config.service}-relay-audit"
             )
-            await producer.start()
-            await audit.start()
             try:
+                await producer.start()
+                await audit.start()
                 await self._relay(connection, producer, audit)
             finally:
                 await producer.stop()

@@ -186,10 +186,13 @@ async def test_replicas_sharing_a_group_handle_every_event_once_when_one_leaves(
 
         return handler
 
-    for n in range(60):
-        await publish(thing(f"early-{n:02}"), key=f"key-{n % 12}".encode())
     async with consuming(infrastructure, kafka_namespace, effects, recording("first")):
-        async with consuming(infrastructure, kafka_namespace, effects, recording("second")):
+        async with consuming(
+            infrastructure, kafka_namespace, effects, recording("second")
+        ) as second:
+            await asyncio.wait_for(second.assigned.wait(), 30)  # both are in the group
+            for n in range(60):
+                await publish(thing(f"early-{n:02}"), key=f"key-{n % 12}".encode())
             await eventually(lambda: _count_at_least(effects, 20))
         # The second replica left: its partitions move to the first, mid-stream.
         for n in range(60):
