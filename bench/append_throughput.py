@@ -28,7 +28,7 @@ import asyncpg
 
 from shared.db import create_pool, migrate
 from shared.events import DomainEvent, EventRegistry
-from shared.eventstore import EventContext, EventStore
+from shared.eventstore import EventContext, EventStore, RecordedEvent
 from shared.wakeup import outbox_channel
 
 WRITERS = (1, 8)
@@ -183,20 +183,33 @@ async def compare(
     return Comparison(writers, guichet, raw, ratios)
 
 
+async def append_one(
+    connection: asyncpg.Connection,
+    store: EventStore,
+    context: EventContext,
+    stream_id: str,
+    sequence: int,
+) -> RecordedEvent:
+    """One event, to a new stream, in a transaction of its own: what both benchmarks time."""
+    async with connection.transaction():
+        [recorded] = await store.append(
+            connection,
+            stream_id=stream_id,
+            stream_type="bench",
+            expected_version=0,
+            events=[bench_event(sequence)],
+            context=context,
+        )
+    return recorded
+
+
 def appender(store: EventStore, context: EventContext, label: str) -> Operation:
     """One event appended to a new stream of the writer's own, in a transaction of its own."""
     streams = itertools.count()  # stream ids stay new across measurements
 
     async def append(connection: asyncpg.Connection, writer: int, sequence: int) -> None:
-        async with connection.transaction():
-            await store.append(
-                connection,
-                stream_id=f"bench-{label}-{writer}-{next(streams)}",
-                stream_type="bench",
-                expected_version=0,
-                events=[bench_event(sequence)],
-                context=context,
-            )
+        stream_id = f"bench-{label}-{writer}-{next(streams)}"
+        await append_one(connection, store, context, stream_id, sequence)
 
     return append
 

@@ -34,7 +34,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.append_throughput import bench_event, registry
+from bench.append_throughput import append_one, registry
 from shared.consumer import ConsumerConfig
 from shared.db import create_pool, migrate
 from shared.eventstore import EventContext, EventStore
@@ -153,16 +153,9 @@ async def produce(
             delay = start + sequence / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            async with connection.transaction():
-                recorded = await store.append(
-                    connection,
-                    stream_id=f"bench-{label}-{sequence}",
-                    stream_type="bench",
-                    expected_version=0,
-                    events=[bench_event(sequence)],
-                    context=context,
-                )
-            committed_at[str(recorded[0].event_id)] = time.time()
+            stream_id = f"bench-{label}-{sequence}"
+            recorded = await append_one(connection, store, context, stream_id, sequence)
+            committed_at[str(recorded.event_id)] = time.time()
         elapsed = time.perf_counter() - start
     return committed_at, count / elapsed if elapsed > 0 else math.inf
 

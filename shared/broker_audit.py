@@ -43,33 +43,35 @@ async def partitions_behind(
     for tp, next_offset in wanted.items():
         consumer.seek(tp, next_offset - 1)
     try:
-        behind = await _read_back(consumer, wanted)
-        if behind is None:  # no answer at all: is the topic even there?
-            gone = topic not in await consumer.topics()
-            return dict.fromkeys((tp.partition for tp in wanted), None) if gone else {}
-        return behind
+        behind, unanswered = await _read_back(consumer, wanted)
     finally:
         # No background fetching between audits: the next one seeks again anyway.
         consumer.pause(*wanted)
+    if unanswered:
+        # No answer at all for these: do the topic and these partitions still exist? (A
+        # fresh broker may have recreated the topic, by auto-creation, with fewer partitions.)
+        existing: set[int] = set()
+        if topic in await consumer.topics():
+            existing = consumer.partitions_for_topic(topic) or set()
+        behind.update({tp.partition: None for tp in unanswered if tp.partition not in existing})
+    return behind
 
 
 async def _read_back(
     consumer: AIOKafkaConsumer, wanted: dict[TopicPartition, int]
-) -> dict[int, int | None] | None:
-    """The partitions behind, or None when no partition answered in time."""
-    seen: set[TopicPartition] = set()
+) -> tuple[dict[int, int | None], set[TopicPartition]]:
+    """The partitions found behind, and those that did not answer in time."""
     deadline = time.monotonic() + AUDIT_TIMEOUT
-    while len(seen) < len(wanted) and time.monotonic() < deadline:
+    answered: set[TopicPartition] = set()
+    while len(answered) < len(wanted) and time.monotonic() < deadline:
         try:
-            batch = await consumer.getmany(*wanted, timeout_ms=500, max_records=len(wanted))
+            await consumer.getmany(*wanted, timeout_ms=500, max_records=len(wanted))
         except OffsetOutOfRangeError as error:
-            return dict.fromkeys((tp.partition for tp in error.args[0]), None)
-        seen.update(batch)
-        seen.update(tp for tp in wanted if consumer.highwater(tp) is not None)
-    if not seen:
-        return None
-    return {
+            return dict.fromkeys((tp.partition for tp in error.args[0]), None), set()
+        answered.update(tp for tp in wanted if consumer.highwater(tp) is not None)
+    behind: dict[int, int | None] = {
         tp.partition: highwater
         for tp, next_offset in wanted.items()
         if (highwater := consumer.highwater(tp)) is not None and highwater < next_offset
     }
+    return behind, set(wanted) - answered

@@ -17,7 +17,7 @@ from shared.cloudevents import CloudEvent
 from shared.consumer import ConsumerConfig, ConsumerRunner, ReceivedEvent, Subscription
 from shared.kafka import dead_letter_topic, ensure_topics, service_topic
 from shared.tests.sample import ThingHappened, registry
-from tests.support import TopicReader, eventually
+from tests.support import TopicReader, eventually, in_background
 
 
 def thing(name: str, *, subject: str = "thing-1") -> CloudEvent:
@@ -79,13 +79,8 @@ async def consuming(
             )
         ],
     )
-    task = asyncio.create_task(runner.run())
-    try:
+    async with in_background(runner.run()):
         yield runner
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def record_effect(connection: asyncpg.Connection, received: ReceivedEvent) -> None:

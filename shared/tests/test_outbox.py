@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 
@@ -17,7 +16,7 @@ from shared.metrics import RELAY_BROKER_DATA_LOSS
 from shared.outbox import OutboxRelay, RelayConfig
 from shared.telemetry import tracer
 from shared.tests.sample import ThingHappened, append_things
-from tests.support import TopicReader, eventually
+from tests.support import TopicReader, eventually, in_background
 
 ORGANISATION = uuid.uuid4()
 
@@ -44,15 +43,8 @@ def relay_for(infrastructure: Infrastructure, schema: str, namespace: str, boots
     )
 
 
-@contextlib.asynccontextmanager
-async def running(relay: OutboxRelay) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(relay.run())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def running(relay: OutboxRelay) -> contextlib.AbstractAsyncContextManager[asyncio.Task[None]]:
+    return in_background(relay.run())
 
 
 def names(records: list) -> list[str]:
