@@ -54,10 +54,11 @@ class Stack:
     def tickets_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.base + 3}"
 
-    async def start(self) -> None:
+    async def start(self, **external: str) -> None:
+        """`./guichet start`; `external` GUICHET_* settings name infrastructure to use."""
         self.output.clear()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
-        env.update(GUICHET_DATA_DIR=str(self.data_dir), GUICHET_LOG_FORMAT="json")
+        env.update(GUICHET_DATA_DIR=str(self.data_dir), GUICHET_LOG_FORMAT="json", **external)
         self.process = await asyncio.create_subprocess_exec(
             str(ROOT / "guichet"),
             "start",
