@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 Probe = Callable[[], Awaitable[bool]]
+MAX_LINE = 64 * 1024  # longer lines are cut when shown, never left unread
 _COLOURS = itertools.cycle(["36", "33", "35", "32", "34", "31", "96", "93", "95", "92"])
 
 
@@ -88,19 +89,33 @@ class Supervisor:
         return f"{managed.name} {reason}. Its last output:\n{output}"
 
     async def _pump(self, managed: Managed) -> None:
+        """Copy the child's output, line by line, for as long as it writes. Reads in chunks,
+        so no line is too long: a child whose pipe is not drained would block on write."""
         assert managed.process.stdout is not None
-        prefix = f"\x1b[{managed.colour}m{managed.name:>{self.width}} |\x1b[0m "
-        plain = sys.stdout.isatty() is False
-        async for raw in managed.process.stdout:
-            line = raw.decode(errors="replace").rstrip("\n")
-            managed.tail.append(line)
-            if managed.log_file is not None:
-                managed.log_file.write(line + "\n")
-                managed.log_file.flush()
-            if self.echo:
-                label = f"{managed.name:>{self.width}} | " if plain else prefix
-                sys.stdout.write(label + line + "\n")
-                sys.stdout.flush()
+        pending = b""
+        while chunk := await managed.process.stdout.read(1 << 16):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if len(pending) > MAX_LINE:
+                lines.append(pending)
+                pending = b""
+            for raw in lines:
+                self._emit(managed, raw[:MAX_LINE].decode(errors="replace"))
+        if pending:
+            self._emit(managed, pending[:MAX_LINE].decode(errors="replace"))
+
+    def _emit(self, managed: Managed, line: str) -> None:
+        managed.tail.append(line)
+        if managed.log_file is not None:
+            managed.log_file.write(line + "\n")
+            managed.log_file.flush()
+        if self.echo:
+            if sys.stdout.isatty():
+                label = f"\x1b[{managed.colour}m{managed.name:>{self.width}} |\x1b[0m "
+            else:
+                label = f"{managed.name:>{self.width}} | "
+            sys.stdout.write(label + line + "\n")
+            sys.stdout.flush()
 
     async def wait_for_exit(self) -> Managed:
         """Until one process exits on its own; returns it."""
@@ -119,7 +134,7 @@ class Supervisor:
         await self._stop(managed, timeout, sig)
         self.processes.remove(managed)
 
-    async def stop_all(self, timeout: float = 15.0) -> None:
+    async def stop_all(self, timeout: float = 30.0) -> None:
         """Stop in reverse start order: services before the broker and the database."""
         for managed in reversed(self.processes):
             await self._stop(managed, timeout)

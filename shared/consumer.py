@@ -80,6 +80,21 @@ class ConsumerConfig:
     batch_max_records: int = 200
 
 
+# Failures of the infrastructure, not of the handler: retried for as long as they last
+# (with capped backoff), never counted towards dead-lettering. A database fail-over must
+# delay events, not send them to the dead-letter topic.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
 class PoisonMessage(Exception):
     """A message that no retry can fix: not a CloudEvent, or data its schema rejects."""
 
@@ -112,9 +127,12 @@ class ConsumerRunner:
         topics = list(self.subscriptions)
         await ensure_topics(
             self.config.kafka_bootstrap,
-            dict.fromkeys(topics, self.config.partitions),
+            dict.fromkeys([*topics, dead_letter_topic(self.config.name)], self.config.partitions),
             self.config.replication_factor,
         )
+        # Offsets of a previous run are not ours to commit any more: after a restart the
+        # group may have given those partitions to another replica.
+        self._processed.clear()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.config.kafka_bootstrap,
             group_id=self.config.name,
@@ -195,13 +213,19 @@ class ConsumerRunner:
         try:
             envelope = CloudEvent.from_kafka_value(record.value or b"")
         except ValidationError as error:
-            raise PoisonMessage(f"not a CloudEvent: {error.error_count()} errors") from None
+            raise PoisonMessage(f"not a CloudEvent: {_reason(error)}") from None
         if envelope.type not in subscription.handlers:
             return None
         try:
             event = subscription.registry.decode(envelope.type, envelope.dataversion, envelope.data)
-        except (ValidationError, UnknownEventType) as error:
-            raise PoisonMessage(f"{envelope.type} v{envelope.dataversion}: {error}") from None
+        except ValidationError as error:
+            raise PoisonMessage(
+                f"{envelope.type} v{envelope.dataversion}: {_reason(error)}"
+            ) from None
+        except UnknownEventType as error:
+            raise PoisonMessage(
+                f"{envelope.type} v{envelope.dataversion}: {_reason(error)}"
+            ) from None
         return ReceivedEvent(envelope=envelope, event=event)
 
     async def _handle_with_retries(
@@ -215,7 +239,9 @@ class ConsumerRunner:
             correlation_id=received.envelope.correlationid,
         )
         delay = self.config.backoff_initial
-        for attempt in range(1, self.config.max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 async with self.pool.acquire() as connection, connection.transaction():
                     first_time = await connection.fetchval(
@@ -229,13 +255,26 @@ class ConsumerRunner:
                         bound.debug("duplicate skipped")
                         return
                     await handler(connection, received)
+            except TRANSIENT_ERRORS as error:
+                attempt -= 1  # the infrastructure failed, not the handler: wait for it
+                CONSUMED.labels(self.config.name, "retried").inc()
+                bound.warning("infrastructure unavailable; will retry", error=type(error).__name__)
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311
+                delay = min(delay * 2, self.config.backoff_max)
             except Exception as error:
-                if attempt == self.config.max_attempts:
-                    bound.exception("handler failed; giving up", attempts=attempt)
-                    await self._dead_letter(record, f"{type(error).__name__}: {error}")
+                if attempt >= self.config.max_attempts:
+                    bound.error(
+                        "handler failed; giving up",
+                        attempts=attempt,
+                        reason=_reason(error),
+                        exc_info=not isinstance(error, ValidationError),
+                    )
+                    await self._dead_letter(record, _reason(error))
                     return
                 CONSUMED.labels(self.config.name, "retried").inc()
-                bound.warning("handler failed; will retry", attempt=attempt, error=repr(error))
+                bound.warning(
+                    "handler failed; will retry", attempt=attempt, error=type(error).__name__
+                )
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not crypto
                 delay = min(delay * 2, self.config.backoff_max)
             else:
@@ -287,3 +326,14 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.runner.assigned.set()
         log.info("partitions assigned", consumer=self.runner.config.name, partitions=len(assigned))
+
+
+def _reason(error: Exception) -> str:
+    """Why a message failed, for logs and dead-letter headers. For invalid data: which
+    fields and how, never their values, which may be personal data."""
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or '(root)'}: {problem['msg']}"
+            for problem in error.errors(include_input=False, include_url=False)
+        )[:500]
+    return f"{type(error).__name__}: {error}"[:500]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 log = structlog.get_logger(__name__)
 
@@ -58,9 +56,11 @@ async def ensure_topics(bootstrap: str, topics: dict[str, int], replication_fact
             if name not in existing
         ]
         if missing:
-            # Another replica may create one between our look and our request.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+            response = await admin.create_topics(missing)
+            for topic, code, *message in response.topic_errors:
+                # Another replica may create one between our look and our request.
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    raise for_code(code)(f"creating topic {topic}: {message[0] if message else ''}")
             log.info("topics created", topics=[topic.name for topic in missing])
     finally:
         await admin.close()

@@ -109,8 +109,10 @@ class OutboxRelay:
                 await audit.start()
                 await self._relay(connection, producer, audit)
             finally:
-                await producer.stop()
-                await audit.stop()
+                try:
+                    await producer.stop()
+                finally:
+                    await audit.stop()
         finally:
             with contextlib.suppress(Exception):
                 await connection.close()

@@ -41,5 +41,5 @@ def main(
         port=settings.http_port,
         access_log=None,
         print=None,
-        shutdown_timeout=10,
+        shutdown_timeout=5,
     )

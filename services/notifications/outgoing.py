@@ -163,7 +163,7 @@ class MailDispatcher:
             span.set_attribute("guichet.email.template", row["template"])
             try:
                 await send(client, _message(row, self.sender))
-            except (aiosmtplib.SMTPException, OSError) as error:
+            except Exception as error:  # recorded and retried: one bad email must not block all
                 final = attempts >= self.max_attempts
                 await connection.execute(
                     "UPDATE outgoing_emails SET attempts = $2, last_error = $3,"
@@ -176,12 +176,14 @@ class MailDispatcher:
                     _backoff(attempts),
                 )
                 EMAILS_FAILED.labels(row["template"], str(final).lower()).inc()
+                # The server's reply often quotes the address: it stays in last_error, not in logs.
                 log.warning(
                     "email not sent",
                     email_id=str(row["email_id"]),
                     attempts=attempts,
                     final=final,
-                    error=str(error)[:200],
+                    error=type(error).__name__,
+                    smtp_code=getattr(error, "code", None),
                 )
                 with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                     client.close()

@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 RELAY = web.AppKey("relay", OutboxRelay)
 # How long shutdown waits for each worker and for the database pool: well within the grace
 # period orchestrators give (Kubernetes: 30 s) before they kill the process.
-SHUTDOWN_GRACE = 8.0
+SHUTDOWN_GRACE = 5.0
 CONSUMER = web.AppKey("consumer", ConsumerRunner)
 BackgroundWork = Callable[[web.Application], Coroutine[Any, Any, None]]
 

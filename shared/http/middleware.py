@@ -10,10 +10,9 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from opentelemetry import trace
-from pydantic import ValidationError
 
 from shared.eventstore import ConcurrencyConflict
-from shared.http.problems import Problem, validation_problem
+from shared.http.problems import Problem
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.telemetry import context_from_headers, tracer
 
@@ -74,8 +73,6 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         return await handler(request)
     except Problem as problem:
         return problem.response(request)
-    except ValidationError as error:
-        return validation_problem(error).response(request)
     except ConcurrencyConflict:
         return Problem(
             409,

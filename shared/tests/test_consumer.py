@@ -204,3 +204,28 @@ async def test_replicas_sharing_a_group_handle_every_event_once_when_one_leaves(
 
 async def _count_at_least(pool: asyncpg.Pool, count: int) -> bool:
     return await pool.fetchval("SELECT count(*) FROM effects") >= count
+
+
+async def test_an_infrastructure_outage_delays_events_but_never_dead_letters_them(
+    infrastructure: Infrastructure, kafka_namespace: str, effects: asyncpg.Pool, publish
+) -> None:
+    calls = 0
+
+    async def database_down_for_a_while(connection: asyncpg.Connection, received) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 6:  # twice the retry budget of this consumer (max_attempts=3)
+            raise asyncpg.CannotConnectNowError("the database system is starting up")
+        await record_effect(connection, received)
+
+    await publish(thing("patient"))
+    dead_letters = dead_letter_topic(f"{kafka_namespace}.tester")
+    async with (
+        consuming(infrastructure, kafka_namespace, effects, database_down_for_a_while),
+        TopicReader(infrastructure.kafka_bootstrap, dead_letters) as reader,
+    ):
+        await eventually(lambda: _has(effects, "patient"))
+        await asyncio.sleep(0.5)
+        assert reader.records == []
+    assert calls == 7
+    assert await effect_names(effects) == ["patient"]
