@@ -1,16 +1,20 @@
 """Does the broker still hold what it acknowledged?
 
 For each partition, the relay knows the offset just past the last event Kafka acknowledged.
-Reading the record before it answers the question exactly: if the fetch says the offset is
-out of range, or the partition's high watermark is lower, the broker lost acknowledged
-events (a fresh in-memory broker after a restart, a deleted and recreated topic).
+A fetch's answer carries the partition's high watermark: lower than that offset, or no such
+partition at all, means the broker lost acknowledged events (a fresh in-memory broker after
+a restart, a deleted and recreated topic).
 
 A fetch is used rather than ListOffsets on purpose: Tansu answers ListOffsets with the base
-offset of the last record batch, which under-reports the end of a partition.
+offset of the last record batch, which under-reports the end of a partition. The fetch
+starts at the partition's beginning (valid under retention too) and asks for one byte,
+so the broker answers with one record batch: never starting inside a batch, which Tansu
+does not answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -28,6 +32,7 @@ def new_audit_consumer(bootstrap: str, client_id: str) -> AIOKafkaConsumer:
         enable_auto_commit=False,
         auto_offset_reset="none",
         fetch_max_wait_ms=100,
+        max_partition_fetch_bytes=1,  # a broker still returns one whole batch
     )
 
 
@@ -40,8 +45,7 @@ async def partitions_behind(
     if not wanted:
         return {}
     consumer.assign(list(wanted))
-    for tp, next_offset in wanted.items():
-        consumer.seek(tp, next_offset - 1)
+    await consumer.seek_to_beginning(*wanted)
     try:
         behind, unanswered = await _read_back(consumer, wanted)
     finally:
@@ -51,7 +55,7 @@ async def partitions_behind(
         # No answer at all for these: do the topic and these partitions still exist? (A
         # fresh broker may have recreated the topic, by auto-creation, with fewer partitions.)
         existing: set[int] = set()
-        if topic in await consumer.topics():
+        if topic in await asyncio.wait_for(consumer.topics(), AUDIT_TIMEOUT):
             existing = consumer.partitions_for_topic(topic) or set()
         behind.update({tp.partition: None for tp in unanswered if tp.partition not in existing})
     return behind

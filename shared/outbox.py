@@ -64,6 +64,14 @@ class BrokerLostData(Exception):
     """The broker no longer holds events it acknowledged."""
 
 
+class BrokerUnverified(Exception):
+    """Whether the broker still holds what it acknowledged could not be checked in time."""
+
+
+AUDIT_DEADLINE = 5.0
+CLIENT_STOP_TIMEOUT = 5.0
+
+
 class OutboxRelay:
     def __init__(self, config: RelayConfig) -> None:
         self.config = config
@@ -109,10 +117,10 @@ class OutboxRelay:
                 await audit.start()
                 await self._relay(connection, producer, audit)
             finally:
-                try:
-                    await producer.stop()
-                finally:
-                    await audit.stop()
+                # Bounded: a client wedged by a broker restart must not wedge the relay.
+                for client in (producer, audit):
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(client.stop(), CLIENT_STOP_TIMEOUT)
         finally:
             with contextlib.suppress(Exception):
                 await connection.close()
@@ -208,7 +216,16 @@ class OutboxRelay:
     async def _broker_lost_data(self, audit: AIOKafkaConsumer) -> bool:
         if not self._expected_next:
             return False
-        behind = await partitions_behind(audit, self.topic, self._expected_next)
+        try:
+            behind = await asyncio.wait_for(
+                partitions_behind(audit, self.topic, self._expected_next), AUDIT_DEADLINE
+            )
+        except TimeoutError:
+            # A client caught mid-request by a broker restart can stay wedged. Publishing
+            # unverified could put new events ahead of lost ones: start again, fresh clients.
+            raise BrokerUnverified(
+                f"could not check {self.topic} within {AUDIT_DEADLINE}s"
+            ) from None
         if behind:
             log.warning(
                 "broker lost acknowledged events",
