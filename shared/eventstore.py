@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,9 +42,6 @@ class EventContext:
     def new(cls, **kwargs: Any) -> EventContext:
         return cls(correlation_id=str(uuid.uuid4()), **kwargs)
 
-    def caused_by(self, event_id: str) -> EventContext:
-        return replace(self, causation_id=event_id)
-
 
 @dataclass(frozen=True)
 class RecordedEvent:
@@ -76,7 +73,8 @@ class RecordedEvent:
         return cls(**values, trace_headers=headers)
 
 
-_COLUMNS = (
+# An event row's columns, in RecordedEvent's field order (the relay reads the same).
+EVENT_COLUMNS = (
     "position, event_id, stream_id, stream_type, version, type, schema_version, data,"
     " organisation_id, actor_id, correlation_id, causation_id, traceparent, tracestate,"
     " recorded_at"
@@ -103,14 +101,14 @@ WITH current AS (
          current
     WHERE current.version = $3
     ON CONFLICT ON CONSTRAINT events_stream_version_key DO NOTHING
-    RETURNING {_COLUMNS}
+    RETURNING {EVENT_COLUMNS}
 ), queued AS (
     INSERT INTO outbox (position) SELECT position FROM appended
 ), woken AS (
     SELECT pg_notify($14, '')
     WHERE EXISTS (SELECT FROM appended) AND NOT EXISTS (SELECT FROM outbox)
 )
-SELECT {_COLUMNS} FROM appended, (SELECT count(*) FROM woken) AS wake ORDER BY version
+SELECT {EVENT_COLUMNS} FROM appended, (SELECT count(*) FROM woken) AS wake ORDER BY version
 """
 
 
@@ -189,7 +187,7 @@ class EventStore:
         """Events in position order, from `after` (exclusive). Positions have gaps where a
         transaction rolled back; a reader that must not miss late commits uses the outbox."""
         rows = await connection.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
             after,
             limit,
         )

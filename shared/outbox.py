@@ -28,7 +28,7 @@ from aiokafka.structs import RecordMetadata
 from shared.broker_audit import new_audit_consumer, partitions_behind
 from shared.cloudevents import CloudEvent
 from shared.db import checked_schema, connect
-from shared.eventstore import _COLUMNS, RecordedEvent
+from shared.eventstore import EVENT_COLUMNS, RecordedEvent
 from shared.kafka import ensure_topics, event_source, new_producer, service_topic
 from shared.metrics import OUTBOX_BACKLOG, RELAY_BROKER_DATA_LOSS, RELAY_PUBLISHED
 from shared.wakeup import Wakeup, outbox_channel
@@ -36,7 +36,7 @@ from shared.wakeup import Wakeup, outbox_channel
 log = structlog.get_logger(__name__)
 
 _PENDING = (
-    f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))}"
+    f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))}"
     " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1"
 )
 

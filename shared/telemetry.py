@@ -105,8 +105,3 @@ def current_trace_headers() -> dict[str, str]:
 
 def context_from_headers(headers: Mapping[str, str]) -> Context:
     return propagate.extract(dict(headers))
-
-
-def current_trace_id() -> str | None:
-    span_context = trace.get_current_span().get_span_context()
-    return format(span_context.trace_id, "032x") if span_context.is_valid else None

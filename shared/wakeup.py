@@ -27,9 +27,6 @@ class Wakeup:
     def _on_notification(self, *_: object) -> None:
         self._event.set()
 
-    def poke(self) -> None:
-        self._event.set()
-
     async def wait(self, timeout: float | None = None) -> bool:
         """Until a notification or the poll interval; True when it was a notification.
 

@@ -89,34 +89,6 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await server.close()
 
 
-async def read_topic(bootstrap: str, topic: str, *, timeout: float = 5.0) -> list[Any]:
-    """Every record of every partition of `topic`, from the beginning (no consumer group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic)
-        deadline = time.monotonic() + timeout
-        while partitions is None and time.monotonic() < deadline:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic)
-        assignment = [TopicPartition(topic, p) for p in sorted(partitions or ())]
-        if not assignment:
-            return []
-        consumer.assign(assignment)
-        await consumer.seek_to_beginning(*assignment)
-        records = []
-        idle_until = time.monotonic() + 1.0
-        while time.monotonic() < idle_until:
-            batch = await consumer.getmany(timeout_ms=200)
-            if batch:
-                idle_until = time.monotonic() + 1.0
-                for tp_records in batch.values():
-                    records.extend(tp_records)
-        return records
-    finally:
-        await consumer.stop()
-
-
 class TopicReader:
     """Reads every partition of a topic from the beginning, in the background, as it grows."""
 
