@@ -15,7 +15,7 @@ from shared.consumer import ConsumerConfig, ConsumerRunner, Subscription
 from shared.db import create_pool, migrate
 from shared.events import EventRegistry
 from shared.eventstore import EventStore
-from shared.http import health
+from shared.http import health, openapi
 from shared.http.keys import DB_POOL, EVENT_STORE, SETTINGS
 from shared.http.middleware import observe, problems
 from shared.kafka import consumer_group
@@ -98,6 +98,7 @@ def create_service_app(
     for work in background:
         app.cleanup_ctx.append(_background_task(work))
     app.add_routes(health.routes)
+    openapi.serve_document(app, title=f"Guichet {service}")
     return app
 
 
