@@ -13,6 +13,7 @@ from services.tickets.domain_types import Priority
 from shared.eventstore import EventContext
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.middleware import REQUEST_ID
+from shared.http.openapi import operation
 from shared.http.principal import acting_principal
 from shared.http.problems import Problem, read_json
 
@@ -41,6 +42,12 @@ def _ticket_id(request: web.Request) -> uuid.UUID:
 
 
 @routes.post("/tickets")
+@operation(
+    "Open a ticket",
+    request=OpenTicketRequest,
+    responses={201: queries.TicketView},
+    tags=("tickets",),
+)
 async def open_ticket(request: web.Request) -> web.Response:
     principal = acting_principal(request)
     body = await read_json(request, OpenTicketRequest)
@@ -72,6 +79,7 @@ async def open_ticket(request: web.Request) -> web.Response:
 
 
 @routes.get("/tickets/{ticket_id}")
+@operation("Read a ticket", responses={200: queries.TicketView, 404: None}, tags=("tickets",))
 async def get_ticket(request: web.Request) -> web.Response:
     principal = acting_principal(request)
     ticket = await queries.ticket_of_organisation(
