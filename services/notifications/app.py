@@ -23,7 +23,7 @@ DISPATCHER = web.AppKey("mail_dispatcher", MailDispatcher)
 
 
 def create_app(settings: NotificationsSettings) -> web.Application:
-    renderer = EmailRenderer(settings.vendor_name)
+    renderer = EmailRenderer(settings.vendor_name, timezone=settings.mail_timezone)
 
     def dispatch_mail(app: web.Application) -> Coroutine[Any, Any, None]:
         dispatcher = MailDispatcher(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from services.notifications.formatting import format_moment
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -19,7 +24,9 @@ class RenderedEmail:
 
 
 class EmailRenderer:
-    def __init__(self, vendor_name: str, templates: Path = TEMPLATES) -> None:
+    def __init__(
+        self, vendor_name: str, templates: Path = TEMPLATES, timezone: str = "Europe/Paris"
+    ) -> None:
         self.vendor_name = vendor_name
         # Autoescaping is on for .html templates, so text a user typed (a ticket title)
         # can never inject markup into an email.
@@ -29,6 +36,16 @@ class EmailRenderer:
             undefined=StrictUndefined,
             keep_trailing_newline=True,
         )
+        zone = ZoneInfo(timezone)
+
+        @pass_context
+        def moment(context: Context, value: datetime | str) -> str:
+            """A date and time in the email's language and the vendor's time zone. Accepts
+            ISO text too: values of parked emails come back from JSON."""
+            when = datetime.fromisoformat(value) if isinstance(value, str) else value
+            return format_moment(when, context["language"], zone)
+
+        self.environment.filters["moment"] = moment
 
     def render(self, template: str, language: str, values: dict[str, Any]) -> RenderedEmail:
         context = {"vendor_name": self.vendor_name, "language": language, **values}

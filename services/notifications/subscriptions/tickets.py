@@ -1,4 +1,4 @@
-"""What notifications does with other services' events: queue the emails they promise."""
+"""Emails promised by the tickets service's events."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ PRIORITY_LABELS = {
 }
 
 
-def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> list[Subscription]:
+def tickets_subscription(settings: NotificationsSettings, renderer: EmailRenderer) -> Subscription:
     public_url = str(settings.public_url)
 
     async def ticket_opened(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
@@ -47,10 +47,8 @@ def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> l
             sender=settings.mail_from,
         )
 
-    return [
-        Subscription(
-            topic=service_topic(settings.kafka_namespace, "tickets"),
-            registry=tickets_events.registry,
-            handlers={tickets_events.TicketOpened.type: ticket_opened},
-        )
-    ]
+    return Subscription(
+        topic=service_topic(settings.kafka_namespace, "tickets"),
+        registry=tickets_events.registry,
+        handlers={tickets_events.TicketOpened.type: ticket_opened},
+    )

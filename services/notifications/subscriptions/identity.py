@@ -1,0 +1,341 @@
+"""Emails promised by the identity service's events, and the local copy of users,
+organisations and memberships they are addressed from (see `directory`)."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode, urljoin
+
+import asyncpg
+import structlog
+
+from services.identity import events as identity
+from services.notifications import directory
+from services.notifications.mailer import Mailer
+from shared.consumer import Handler, ReceivedEvent, Subscription
+from shared.kafka import service_topic
+from shared.sealing import Sealer
+
+log = structlog.get_logger(__name__)
+
+
+class IdentityEmails:
+    """One handler per identity event notifications reacts to."""
+
+    def __init__(self, mailer: Mailer) -> None:
+        self.mailer = mailer
+        self.sealer = Sealer(mailer.settings.sealing_key)
+        self.portal_url = str(mailer.settings.public_url)
+
+    def page(self, path: str) -> str:
+        return urljoin(self.portal_url, path)
+
+    def one_time_link(self, path: str, link: identity.OneTimeLink, user_id: uuid.UUID) -> str:
+        # Bound to the user: a sealed token copied into another user's event does not open.
+        token = self.sealer.unseal(link.sealed_token, subject=str(user_id))
+        return f"{self.page(path)}?{urlencode({'token': token})}"
+
+    # --- the local copy ---------------------------------------------------------------------
+
+    async def organisation_known(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(
+            event, identity.OrganisationRegistered | identity.OrganisationDetailsChanged
+        )
+        await directory.save_organisation(
+            connection,
+            organisation_id=event.organisation_id,
+            legal_name=event.details.legal_name,
+            language=event.language,
+        )
+
+    async def personal_information_changed(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.PersonalInformationChanged)
+        await directory.update_personal_information(
+            connection,
+            user_id=event.user_id,
+            first_name=event.first_name,
+            last_name=event.last_name,
+            language=event.language,
+        )
+
+    async def customer_admin_appointed(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.CustomerAdminAppointed)
+        await directory.appoint_admin(
+            connection, user_id=event.user_id, organisation_id=event.organisation_id
+        )
+
+    async def user_known(
+        self,
+        connection: asyncpg.Connection,
+        event: identity.PortalAccessGranted
+        | identity.StaffAccountCreated
+        | identity.UserSelfRegistered,
+    ) -> None:
+        await directory.save_user(
+            connection,
+            user_id=event.user_id,
+            email=str(event.email),
+            first_name=event.first_name,
+            last_name=event.last_name,
+            language=event.language,
+        )
+        await self.mailer.release_parked(connection, event.user_id)
+
+    # --- accounts ---------------------------------------------------------------------------
+
+    async def portal_access_granted(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.PortalAccessGranted)
+        await directory.set_membership_status(
+            connection,
+            user_id=event.user_id,
+            organisation_id=event.organisation_id,
+            status="active",
+        )
+        await self.user_known(connection, event)
+        values: dict[str, str] = {
+            "first_name": event.first_name,
+            "last_name": event.last_name,
+            "user_code": event.user_code,
+        }
+        if event.invitation is not None:
+            template = "portal_invitation"
+            values["set_password_url"] = self.one_time_link(
+                "password/set", event.invitation, event.user_id
+            )
+            values["expires_at"] = event.invitation.expires_at.isoformat()
+        else:
+            template = "portal_access_added"
+        await self.mailer.send(
+            connection,
+            event_id=received.envelope.id,
+            to=str(event.email),
+            language=event.language,
+            template=template,
+            values=values,
+            organisation_id=event.organisation_id,
+            user_id=event.user_id,
+        )
+
+    async def staff_account_created(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.StaffAccountCreated)
+        await self.user_known(connection, event)
+        values: dict[str, str] = {
+            "first_name": event.first_name,
+            "last_name": event.last_name,
+            "user_code": event.user_code,
+        }
+        if event.invitation is not None:
+            values["set_password_url"] = self.one_time_link(
+                "password/set", event.invitation, event.user_id
+            )
+            values["expires_at"] = event.invitation.expires_at.isoformat()
+        await self.mailer.send(
+            connection,
+            event_id=received.envelope.id,
+            to=str(event.email),
+            language=event.language,
+            template="staff_account_created",
+            values=values,
+            user_id=event.user_id,
+        )
+
+    async def user_self_registered(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.UserSelfRegistered)
+        await directory.set_membership_status(
+            connection,
+            user_id=event.user_id,
+            organisation_id=event.organisation_id,
+            status="pending",
+        )
+        await self.user_known(connection, event)
+        await self.mailer.send(
+            connection,
+            event_id=received.envelope.id,
+            to=str(event.email),
+            language=event.language,
+            template="registration_pending",
+            values={
+                "first_name": event.first_name,
+                "last_name": event.last_name,
+                "user_code": event.user_code,
+            },
+            organisation_id=event.organisation_id,
+            user_id=event.user_id,
+        )
+        admins = await directory.active_admins(connection, event.organisation_id)
+        if not admins:
+            # Nobody to ask yet: the request stays visible in the users list of the portal.
+            log.warning(
+                "no active customer admin to ask for an activation",
+                event_id=received.envelope.id,
+                organisation_id=str(event.organisation_id),
+            )
+        for admin in admins:
+            await self.mailer.send(
+                connection,
+                event_id=received.envelope.id,
+                to=admin.email,
+                language=admin.language,
+                template="registration_to_approve",
+                values={
+                    "first_name": admin.first_name,
+                    "last_name": admin.last_name,
+                    "applicant_first_name": event.first_name,
+                    "applicant_last_name": event.last_name,
+                    "applicant_email": str(event.email),
+                    "applicant_function": event.function,
+                    "users_url": self.page("organisation/users"),
+                },
+                organisation_id=event.organisation_id,
+                user_id=admin.user_id,
+            )
+
+    async def account_activated(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.AccountActivated)
+        await directory.set_membership_status(
+            connection,
+            user_id=event.user_id,
+            organisation_id=event.organisation_id,
+            status="active",
+        )
+        await self.mailer.send_to_user(
+            connection,
+            event_id=received.envelope.id,
+            user_id=event.user_id,
+            template="account_activated",
+            values={},
+            organisation_id=event.organisation_id,
+        )
+
+    async def account_blocked(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.AccountBlocked)
+        await directory.set_membership_status(
+            connection,
+            user_id=event.user_id,
+            organisation_id=event.organisation_id,
+            status="blocked",
+        )
+        await self.mailer.send_to_user(
+            connection,
+            event_id=received.envelope.id,
+            user_id=event.user_id,
+            template="account_blocked",
+            values={},
+            organisation_id=event.organisation_id,
+        )
+
+    # --- passwords --------------------------------------------------------------------------
+
+    async def password_reset_requested(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.PasswordResetRequested)
+        known = await directory.find_user(connection, event.user_id)
+        await self.mailer.send(
+            connection,
+            event_id=received.envelope.id,
+            to=str(event.email),
+            language=event.language,
+            template="password_reset",
+            values={
+                "first_name": known.first_name if known else "",
+                "reset_url": self.one_time_link("password/reset", event.reset, event.user_id),
+                "expires_at": event.reset.expires_at.isoformat(),
+            },
+            user_id=event.user_id,
+        )
+
+    async def password_changed(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.PasswordChanged)
+        await self.mailer.send_to_user(
+            connection,
+            event_id=received.envelope.id,
+            user_id=event.user_id,
+            template="password_changed",
+            values={
+                "set_by_user": event.set_by_user,
+                "changed_at": received.envelope.time.isoformat(),
+            },
+        )
+
+    # --- organisation change requests -------------------------------------------------------
+
+    async def organisation_change_approved(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.OrganisationChangeApproved)
+        await self.mailer.send_to_user(
+            connection,
+            event_id=received.envelope.id,
+            user_id=event.requested_by,
+            template="organisation_change_approved",
+            values={},
+            organisation_id=event.organisation_id,
+        )
+
+    async def organisation_change_rejected(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.OrganisationChangeRejected)
+        await self.mailer.send_to_user(
+            connection,
+            event_id=received.envelope.id,
+            user_id=event.requested_by,
+            template="organisation_change_rejected",
+            values={"reason": event.reason},
+            organisation_id=event.organisation_id,
+        )
+
+
+def identity_subscription(mailer: Mailer) -> Subscription:
+    emails = IdentityEmails(mailer)
+    handlers: dict[str, Handler] = {
+        identity.OrganisationRegistered.type: emails.organisation_known,
+        identity.OrganisationDetailsChanged.type: emails.organisation_known,
+        identity.PersonalInformationChanged.type: emails.personal_information_changed,
+        identity.CustomerAdminAppointed.type: emails.customer_admin_appointed,
+        identity.PortalAccessGranted.type: emails.portal_access_granted,
+        identity.StaffAccountCreated.type: emails.staff_account_created,
+        identity.UserSelfRegistered.type: emails.user_self_registered,
+        identity.AccountActivated.type: emails.account_activated,
+        identity.AccountBlocked.type: emails.account_blocked,
+        identity.PasswordResetRequested.type: emails.password_reset_requested,
+        identity.PasswordChanged.type: emails.password_changed,
+        identity.OrganisationChangeApproved.type: emails.organisation_change_approved,
+        identity.OrganisationChangeRejected.type: emails.organisation_change_rejected,
+    }
+    return Subscription(
+        topic=service_topic(mailer.settings.kafka_namespace, "identity"),
+        registry=identity.registry,
+        handlers=handlers,
+    )
