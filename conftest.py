@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import broker, mailcatcher, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging, configure_tracing
-from tests.support import MailCatcher, free_port
+from tests.support import MailCatcher, TokenIssuer, free_port
 
 SPANS = InMemorySpanExporter()
 configure_logging("tests", "info", "console")
@@ -101,9 +101,22 @@ def kafka_namespace() -> str:
     return f"t{uuid.uuid4().hex[:12]}"
 
 
+@pytest.fixture(scope="session")
+async def token_issuer() -> AsyncIterator[TokenIssuer]:
+    """Signs access tokens that every service under test accepts (its JWKS is what
+    `identity_url` points at in `service_env`): `token_issuer.mint(org=..., role=...)`."""
+    issuer = TokenIssuer("http://portal.test")
+    await issuer.start()
+    yield issuer
+    await issuer.close()
+
+
 @pytest.fixture
 def service_env(
-    infrastructure: Infrastructure, database_url: str, kafka_namespace: str
+    infrastructure: Infrastructure,
+    database_url: str,
+    kafka_namespace: str,
+    token_issuer: TokenIssuer,
 ) -> Callable[..., dict[str, Any]]:
     """Settings values for a service under test; keyword arguments override them."""
 
@@ -113,6 +126,7 @@ def service_env(
             "kafka_bootstrap": infrastructure.kafka_bootstrap,
             "kafka_namespace": kafka_namespace,
             "public_url": "http://portal.test/",
+            "identity_url": token_issuer.url,
             "smtp_url": infrastructure.smtp_url,
             **overrides,
         }

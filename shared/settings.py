@@ -22,6 +22,11 @@ class ServiceSettings(BaseSettings):
     public_url: AnyUrl = Field(
         description="Where users reach the portal, e.g. https://portal.example"
     )
+    identity_url: AnyUrl | None = Field(
+        default=None,
+        description="Internal URL of the identity service, e.g. http://identity:8000: where"
+        " access tokens' verification keys (JWKS) are fetched",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     kafka_namespace: str = Field(

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -14,6 +15,11 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet
+
+from shared.auth.claims import AUDIENCE, SIGNING_ALGORITHM
+from shared.auth.verifier import JWKS_PATH
 
 T = TypeVar("T")
 
@@ -141,3 +147,78 @@ class TopicReader:
             return list(self.records) if len(self.records) >= count else []
 
         return await eventually(enough, timeout=timeout)
+
+
+class TokenIssuer:
+    """A real ES256 token issuer for service tests: identity's role, without identity.
+
+    Its JWKS is served by a real HTTP server (`url` is what a service's `identity_url` is set
+    to), and `mint(**claims)` signs access tokens the services accept. Claims default to a
+    customer user of no organisation, valid for five minutes; pass what a test needs.
+    """
+
+    def __init__(self, issuer: str = "http://portal.test") -> None:
+        self.issuer = issuer
+        self.key = ECKey.generate_key("P-256", auto_kid=True)
+        self.url = ""
+        self._server: TestServer | None = None
+
+    def jwks(self) -> dict[str, Any]:
+        return dict(KeySet([self.key]).as_dict(private=False))
+
+    def claims(self, **claims: Any) -> dict[str, Any]:
+        now = int(time.time())
+        defaults: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + 300,
+            "jti": str(uuid.uuid4()),
+            "sid": str(uuid.uuid4()),
+            "role": "customer_user",
+        }
+        merged = {**defaults, **claims}
+        for name in ("org", "branch"):
+            if merged.get(name) is not None:
+                merged[name] = str(merged[name])
+        if "modules" in merged:
+            merged["modules"] = [str(module) for module in merged["modules"]]
+        return merged
+
+    def mint(self, **claims: Any) -> str:
+        return self.sign(self.claims(**claims))
+
+    def sign(
+        self,
+        claims: dict[str, Any],
+        *,
+        key: ECKey | None = None,
+        header: dict[str, Any] | None = None,
+    ) -> str:
+        """Sign any claims, with any EC key and header: for tests of what must be refused."""
+        signing_key = key or self.key
+        return jwt.encode(
+            {"alg": SIGNING_ALGORITHM, "kid": signing_key.kid, **(header or {})},
+            claims,
+            signing_key,
+            algorithms=[SIGNING_ALGORITHM],
+        )
+
+    def bearer(self, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.mint(**claims)}"}
+
+    async def start(self) -> None:
+        app = web.Application()
+
+        async def jwks(_request: web.Request) -> web.Response:
+            return web.json_response(self.jwks())
+
+        app.router.add_get(JWKS_PATH, jwks)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        self.url = str(self._server.make_url("")).rstrip("/")
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()

@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
 
 from services.tickets import handlers, queries
 from services.tickets.domain_types import Priority
+from shared.auth.claims import Module
 from shared.eventstore import EventContext
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.middleware import REQUEST_ID
 from shared.http.openapi import operation
-from shared.http.principal import acting_principal
+from shared.http.principal import acting_principal, require_module
 from shared.http.problems import Problem, read_json
 
 routes = web.RouteTableDef()
@@ -50,10 +51,12 @@ def _ticket_id(request: web.Request) -> uuid.UUID:
 )
 async def open_ticket(request: web.Request) -> web.Response:
     principal = acting_principal(request)
+    require_module(principal, Module.TICKETS)
+    organisation_id = principal.acting_organisation()
     body = await read_json(request, OpenTicketRequest)
     context = EventContext(
         correlation_id=request[REQUEST_ID],
-        organisation_id=principal.organisation_id,
+        organisation_id=organisation_id,
         actor_id=principal.user_id,
     )
     ticket_id = await handlers.open_ticket(
@@ -67,9 +70,7 @@ async def open_ticket(request: web.Request) -> web.Response:
         ),
         context,
     )
-    ticket = await queries.ticket_of_organisation(
-        request.app[DB_POOL], principal.organisation_id, ticket_id
-    )
+    ticket = await queries.ticket_of_organisation(request.app[DB_POOL], organisation_id, ticket_id)
     assert ticket is not None
     return web.json_response(
         ticket.model_dump(mode="json"),
@@ -82,8 +83,10 @@ async def open_ticket(request: web.Request) -> web.Response:
 @operation("Read a ticket", responses={200: queries.TicketView, 404: None}, tags=("tickets",))
 async def get_ticket(request: web.Request) -> web.Response:
     principal = acting_principal(request)
+    require_module(principal, Module.TICKETS)
+    organisation_id = principal.acting_organisation()
     ticket = await queries.ticket_of_organisation(
-        request.app[DB_POOL], principal.organisation_id, _ticket_id(request)
+        request.app[DB_POOL], organisation_id, _ticket_id(request)
     )
     if ticket is None:
         raise Problem(404, "Not found", "There is no such ticket.")

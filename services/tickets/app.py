@@ -16,6 +16,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: ServiceSettings) -> web.Application:
-    app = create_service_app(settings, service=SERVICE, migrations=MIGRATIONS, registry=registry)
+    app = create_service_app(
+        settings,
+        service=SERVICE,
+        migrations=MIGRATIONS,
+        registry=registry,
+        authenticated=True,  # every route needs a token: no key source, no start
+    )
     app.add_routes(api.routes)
     return app

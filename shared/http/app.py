@@ -11,11 +11,13 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from shared.auth.verifier import JwksKeySource, KeySource, TokenVerifier, jwks_url
 from shared.consumer import ConsumerConfig, ConsumerRunner, Subscription
 from shared.db import create_pool, migrate
 from shared.events import EventRegistry
 from shared.eventstore import EventStore
 from shared.http import health, openapi
+from shared.http.authentication import VERIFIER, authentication
 from shared.http.keys import DB_POOL, EVENT_STORE, SETTINGS
 from shared.http.middleware import observe, problems
 from shared.kafka import consumer_group
@@ -32,6 +34,10 @@ CONSUMER = web.AppKey("consumer", ConsumerRunner)
 BackgroundWork = Callable[[web.Application], Coroutine[Any, Any, None]]
 
 
+class AuthenticationNotConfigured(RuntimeError):
+    """A service with authenticated routes was given no way to verify access tokens."""
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -40,11 +46,22 @@ def create_service_app(
     registry: EventRegistry,
     subscriptions: Callable[[web.Application], list[Subscription]] | None = None,
     background: tuple[BackgroundWork, ...] = (),
+    key_source: KeySource | None = None,
+    authenticated: bool = False,
 ) -> web.Application:
     """An app with the kit wired in: migrations, the database pool, the event store, the
-    outbox relay, the consumer (when the service subscribes), health, metrics, errors."""
-    app = web.Application(middlewares=[observe, problems])
+    outbox relay, the consumer (when the service subscribes), health, metrics, errors, and
+    the verification of access tokens.
+
+    Tokens are verified with `key_source` (identity passes its own), else with the JWKS
+    published at `settings.identity_url`. A service with routes that need a token passes
+    `authenticated=True`: without either, it then refuses to start rather than answering
+    401 to everyone; any other service without either verifies no token (every
+    `acting_principal` call is a 401).
+    """
+    app = web.Application(middlewares=[observe, problems, authentication])
     app[SETTINGS] = settings
+    _install_verifier(app, settings, key_source, authenticated=authenticated)
     app[EVENT_STORE] = EventStore(registry, outbox_channel(service))
 
     async def database(app: web.Application) -> AsyncIterator[None]:
@@ -100,6 +117,31 @@ def create_service_app(
     app.add_routes(health.routes)
     openapi.serve_document(app, title=f"Guichet {service}")
     return app
+
+
+def _install_verifier(
+    app: web.Application,
+    settings: ServiceSettings,
+    key_source: KeySource | None,
+    *,
+    authenticated: bool,
+) -> None:
+    if key_source is None and settings.identity_url is not None:
+        jwks = JwksKeySource(jwks_url(str(settings.identity_url)))
+        key_source = jwks
+
+        async def close_jwks(_app: web.Application) -> None:
+            await jwks.close()
+
+        app.on_cleanup.append(close_jwks)
+    if key_source is None:
+        if authenticated:
+            raise AuthenticationNotConfigured(
+                "GUICHET_IDENTITY_URL is not set: this service cannot verify access tokens"
+            )
+        return
+    # The issuer is the portal's public URL: a token issued for another deployment is refused.
+    app[VERIFIER] = TokenVerifier(key_source, str(settings.public_url).rstrip("/"))
 
 
 def _background_task(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -22,6 +23,7 @@ class Problem(Exception):
         detail: str | None = None,
         *,
         type_: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
         **extensions: Any,
     ) -> None:
         super().__init__(detail or title)
@@ -29,6 +31,8 @@ class Problem(Exception):
         self.title = title
         self.detail = detail
         self.type = type_
+        # Response headers the problem implies: WWW-Authenticate, Retry-After, Allow.
+        self.headers = dict(headers or {})
         self.extensions = extensions
 
     def response(self, request: web.Request) -> web.Response:
@@ -41,6 +45,7 @@ class Problem(Exception):
             status=self.status,
             text=json.dumps(body, ensure_ascii=False, default=str),
             content_type=PROBLEM_CONTENT_TYPE,
+            headers=self.headers,
         )
 
 
