@@ -134,10 +134,11 @@ class IdentityEmails:
         event = received.event
         assert isinstance(event, identity.StaffAccountCreated)
         await self.user_known(connection, event)
-        values: dict[str, str] = {
+        values: dict[str, str | None] = {
             "first_name": event.first_name,
             "last_name": event.last_name,
             "user_code": event.user_code,
+            "set_password_url": None,
         }
         if event.invitation is not None:
             values["set_password_url"] = self.one_time_link(
