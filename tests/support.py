@@ -7,16 +7,38 @@ import contextlib
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import aiohttp
+import hypothesis
+import hypothesis.errors
+import jsonschema_rs
+import requests
+import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
+from schemathesis import CheckFunction, GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.adapter.validators import validate_v3 as validate_openapi_3
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from shared.auth.claims import AUDIENCE, SIGNING_ALGORITHM
 from shared.auth.verifier import JWKS_PATH
@@ -147,6 +169,147 @@ class TopicReader:
             return list(self.records) if len(self.records) >= count else []
 
         return await eventually(enough, timeout=timeout)
+
+
+def assert_valid_openapi(document: Mapping[str, Any]) -> None:
+    """Fail unless `document` is valid OpenAPI 3.1: the official meta-schema (the copy
+    schemathesis ships, so no extra dependency), every schema in it valid JSON Schema 2020-12,
+    and every `$ref` pointing at something that exists."""
+    try:
+        validate_openapi_3(document)
+    except jsonschema_rs.ValidationError as error:
+        raise AssertionError(f"not valid OpenAPI 3.1: {error}") from None
+    problems: list[str] = []
+    for where, node in _walk(document, "#"):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and _resolve_pointer(document, ref) is None:
+            problems.append(f"{where}: $ref {ref} points at nothing")
+    schemas = [
+        (f"#/components/schemas/{name}", schema)
+        for name, schema in document.get("components", {}).get("schemas", {}).items()
+    ] + [
+        (where, node["schema"])
+        for where, node in _walk(document.get("paths", {}), "#/paths")
+        if isinstance(node.get("schema"), Mapping)
+    ]
+    for where, schema in schemas:
+        try:
+            jsonschema_rs.meta.validate(dict(schema))
+        except jsonschema_rs.ValidationError as error:
+            problems.append(f"{where}: not valid JSON Schema: {error}")
+    assert not problems, "\n".join(problems)
+
+
+def _walk(node: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if isinstance(node, Mapping):
+        yield where, node
+        for key, value in node.items():
+            yield from _walk(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{where}/{index}")
+
+
+def _resolve_pointer(document: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#/"):
+        return None
+    node: Any = document
+    for escaped in ref[2:].split("/"):
+        part = escaped.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+DEFAULT_CHECKS = (
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+
+async def fuzz(
+    schema: str | Mapping[str, Any],
+    base_url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    max_examples: int = 20,
+    checks: Sequence[CheckFunction] = DEFAULT_CHECKS,
+    modes: Sequence[GenerationMode] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+) -> None:
+    """Let schemathesis send generated requests to every operation of a live server and check
+    the answers; fail with one readable entry per operation that misbehaved.
+
+    `schema` is the document or its URL. Runs in a thread: schemathesis is synchronous, and the
+    server under test usually lives on this event loop. Deterministic (derandomized)."""
+    failures = await asyncio.to_thread(
+        _fuzz, schema, base_url, dict(headers or {}), max_examples, list(checks), list(modes)
+    )
+    if failures:
+        raise AssertionError(f"{len(failures)} failing operation(s):\n\n" + "\n\n".join(failures))
+
+
+def _fuzz(
+    schema: str | Mapping[str, Any],
+    base_url: str,
+    headers: dict[str, str],
+    max_examples: int,
+    checks: list[CheckFunction],
+    modes: list[GenerationMode],
+) -> list[str]:
+    loaded = (
+        schemathesis.openapi.from_url(schema, headers=headers)
+        if isinstance(schema, str)
+        else schemathesis.openapi.from_dict(dict(schema))
+    )
+    failures: list[str] = []
+    with requests.Session() as session:
+        for result in loaded.get_all_operations():
+            if not isinstance(result, Ok):
+                failures.append(f"schema: {result.err()}")
+                continue
+            operation = result.ok()
+            for mode in modes:
+                failure = _fuzz_operation(
+                    operation, mode, base_url, headers, session, max_examples, checks
+                )
+                if failure:
+                    failures.append(f"{operation.label} ({mode.value} data):\n{failure}")
+    return failures
+
+
+def _fuzz_operation(
+    operation: schemathesis.APIOperation,
+    mode: GenerationMode,
+    base_url: str,
+    headers: dict[str, str],
+    session: requests.Session,
+    max_examples: int,
+    checks: list[CheckFunction],
+) -> str | None:
+    @hypothesis.settings(
+        max_examples=max_examples,
+        derandomize=True,  # same cases every run: a failure here is a bug, not bad luck
+        database=None,
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode, headers=headers))
+    def run(case: schemathesis.Case) -> None:
+        case.call_and_validate(base_url=base_url, session=session, headers=headers, checks=checks)
+
+    try:
+        run()
+    except hypothesis.errors.Unsatisfiable:  # nothing to make invalid (no parameters, no body)
+        return None
+    # What the checks found (a BaseExceptionGroup), or what made the call impossible.
+    except (schemathesis.errors.FailureGroup, Exception) as error:
+        return str(error).strip() or type(error).__name__
+    return None
 
 
 class TokenIssuer:

@@ -98,7 +98,8 @@ _PROBLEM_SCHEMAS: dict[str, dict[str, Any]] = {
             "title": {"type": "string"},
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "detail": {"type": "string"},
-            "instance": {"type": "string", "format": "uri-reference"},
+            # The request's path, decoded, so not always a strict URI reference.
+            "instance": {"type": "string"},
             "errors": {
                 "description": "For a 422: one entry per invalid field.",
                 "type": "array",
