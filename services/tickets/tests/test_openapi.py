@@ -1,0 +1,54 @@
+"""The tickets service's OpenAPI document, and the service held to it by generated requests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from services.tickets.app import create_app
+from shared.settings import ServiceSettings
+from tests.support import assert_valid_openapi, fuzz, serving
+
+
+@pytest.fixture
+async def tickets_url(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[str]:
+    async with serving(create_app(ServiceSettings(**service_env()))) as url:
+        yield url
+
+
+async def test_tickets_serves_a_valid_openapi_3_1_document(tickets_url: str) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{tickets_url}/openapi.json") as response,
+    ):
+        assert response.status == 200
+        document = await response.json()
+    assert_valid_openapi(document)
+    assert document["info"]["title"] == "Guichet tickets"
+    open_ticket = document["paths"]["/tickets"]["post"]
+    get_ticket = document["paths"]["/tickets/{ticket_id}"]["get"]
+    assert (open_ticket["operationId"], get_ticket["operationId"]) == ("open_ticket", "get_ticket")
+    ticket = {"$ref": "#/components/schemas/TicketView"}
+    assert open_ticket["responses"]["201"]["content"]["application/json"]["schema"] == ticket
+    assert get_ticket["responses"]["200"]["content"]["application/json"]["schema"] == ticket
+    assert open_ticket["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OpenTicketRequest"
+    }
+    assert {"400", "401", "403", "415", "422"} <= set(open_ticket["responses"])
+    assert "404" in get_ticket["responses"]
+    for described in (open_ticket, get_ticket):
+        assert described["security"] == [{"bearer": []}]
+    assert set(document["paths"]) == {"/tickets", "/tickets/{ticket_id}"}  # not /healthz
+
+
+async def test_tickets_keeps_to_its_document_whatever_it_is_sent(tickets_url: str) -> None:
+    await fuzz(
+        f"{tickets_url}/openapi.json",
+        tickets_url,
+        headers={"X-Guichet-Organisation": str(uuid.uuid4())},
+        max_examples=15,
+    )
