@@ -229,13 +229,17 @@ def _path_parameters(pattern: str) -> tuple[tuple[str, str], ...]:
     """(name, regex) of each `(?P<name>regex)` group aiohttp compiled the path into."""
     found: list[tuple[str, str]] = []
     for start in _GROUP_START.finditer(pattern):
-        depth, index, escaped = 1, start.end(), False
+        depth, index, escaped, in_class = 1, start.end(), False, False
         while index < len(pattern) and depth:
             char = pattern[index]
             if escaped:
                 escaped = False
             elif char == "\\":
                 escaped = True
+            elif in_class:  # a parenthesis inside [...] is a literal
+                in_class = char != "]"
+            elif char == "[":
+                in_class = True
             elif char == "(":
                 depth += 1
             elif char == ")":

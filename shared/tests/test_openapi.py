@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import aiohttp
 import pytest
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from shared.http.middleware import observe, problems
 from shared.http.openapi import openapi_document, operation, serve_document
@@ -275,3 +275,49 @@ async def test_fuzzing_finds_the_input_that_breaks_a_route() -> None:
 async def test_fuzzing_passes_the_fixed_routes() -> None:
     async with serving(sample_app()) as url:
         await fuzz(await served_document(url), url, headers=TOKEN, max_examples=30)
+
+
+async def test_path_parameters_are_typed_from_their_regex() -> None:
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_get(
+        rf"/things/{{plain}}/{{number:\d+}}/{{thing_id:{UUID_PATTERN}}}/{{code:[A-Z()]{{3}}(-\d)?}}",
+        operation("Everything")(handler),
+    )
+    document = openapi_document(app, title="t", version="1")
+    assert_valid_openapi(document)
+    (path,) = document["paths"]
+    assert path == "/things/{plain}/{number}/{thing_id}/{code}"
+    schemas = {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
+    assert schemas == {
+        "plain": {"type": "string"},
+        "number": {"type": "integer", "minimum": 0},
+        "thing_id": {"type": "string", "format": "uuid"},
+        "code": {"type": "string", "pattern": r"^(?:[A-Z()]{3}(-\d)?)$"},
+    }
+
+
+class Priced(BaseModel):
+    net: int
+
+    @computed_field
+    @property
+    def gross(self) -> int:
+        return self.net * 2
+
+
+async def test_a_model_whose_two_modes_differ_is_named_for_each() -> None:
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post(
+        "/priced", operation("Price", request=Priced, responses={200: Priced})(handler)
+    )
+    document = openapi_document(app, title="t", version="1")
+    assert_valid_openapi(document)
+    schemas = document["components"]["schemas"]
+    assert "gross" not in schemas["Priced-Input"]["properties"]
+    assert "gross" in schemas["Priced-Output"]["properties"]
