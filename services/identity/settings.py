@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, FilePath
 
 from services.identity.domain_types import Language
+from services.identity.passwords import PasswordPolicy
 from shared.auth.claims import Module
 from shared.sealing import SealingKey
 from shared.settings import ServiceSettings
@@ -15,9 +16,13 @@ class IdentitySettings(ServiceSettings):
         description="Seals one-time links in events and the signing keys at rest (base64url,"
         " 32 bytes; the same value as the notifications service's)"
     )
+    password_policy: PasswordPolicy = Field(
+        default_factory=PasswordPolicy,
+        description='JSON, e.g. {"min_length": 12}; never weaker than the default (seed 000)',
+    )
     vendor_name: str = "Guichet"
-    vendor_logo_path: str | None = Field(
-        default=None, description="A PNG, JPEG or SVG file shown on the sign-in page"
+    vendor_logo_path: FilePath | None = Field(
+        default=None, description="A PNG, JPEG, WebP or SVG file shown on the sign-in page"
     )
     default_language: Language = "fr"
     access_token_minutes: int = Field(default=5, ge=1, le=60)

@@ -1,0 +1,159 @@
+"""Who may use an organisation's customer space: activating, blocking, modules and
+administrators. Customer admins act on their own organisation (`/organisation/users/…`), the
+vendor's back office on any (`/organisations/{id}/users/…`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+
+from services.identity import handlers, queries
+from services.identity.api.common import IDENTITY_SETTINGS, actor, context, path_id
+from services.identity.domain import User
+from shared.auth.claims import VENDOR_ROLES, Module, Role
+from shared.events import DomainEvent
+from shared.http.keys import DB_POOL, EVENT_STORE
+from shared.http.openapi import operation
+from shared.http.principal import acting_principal, forbidden, require_role
+from shared.http.problems import Problem, read_json
+
+routes = web.RouteTableDef()
+
+
+class Activation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    modules: frozenset[Module] | None = None
+
+
+class Modules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    modules: frozenset[Module]
+
+
+def organisation_in_scope(request: web.Request) -> uuid.UUID:
+    """The organisation the route names: a customer admin's own, or the one in the path for
+    vendor staff. Anyone else is refused."""
+    principal = acting_principal(request)
+    if "organisation_id" in request.match_info:
+        require_role(principal, *VENDOR_ROLES)
+        return path_id(request, "organisation_id", "organisation")
+    if principal.role is not Role.CUSTOMER_ADMIN:
+        raise forbidden("Only an administrator of the organisation can do this.")
+    return principal.acting_organisation()
+
+
+async def _member(request: web.Request) -> tuple[uuid.UUID, uuid.UUID]:
+    organisation_id = organisation_in_scope(request)
+    user_id = path_id(request, "user_id", "user")
+    if not await queries.is_member(request.app[DB_POOL], organisation_id, user_id):
+        raise Problem(404, "Not found", "There is no such user in this organisation.")
+    return organisation_id, user_id
+
+
+async def _change(
+    request: web.Request, decide: Callable[[User, uuid.UUID, uuid.UUID], list[DomainEvent]]
+) -> web.Response:
+    organisation_id, user_id = await _member(request)
+    by = actor(acting_principal(request))
+    await handlers.change_membership(
+        request.app[DB_POOL],
+        request.app[EVENT_STORE],
+        user_id,
+        organisation_id,
+        lambda user: decide(user, organisation_id, by),
+        context(request, organisation_id),
+    )
+    return web.Response(status=204)
+
+
+@routes.get("/organisation/users")
+@routes.get("/organisations/{organisation_id}/users")
+@operation(
+    "Users of the organisation: search by name, first name, email or function; 10 per page",
+    responses={200: queries.MemberPage},
+    tags=("organisation users",),
+)
+async def list_members(request: web.Request) -> web.Response:
+    organisation_id = organisation_in_scope(request)
+    try:
+        page = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        raise Problem(400, "Bad request", "`page` must be a number.") from None
+    search = request.query.get("search", "")[:200]
+    result = await queries.members(request.app[DB_POOL], organisation_id, search, page)
+    return web.json_response(result.model_dump(mode="json"))
+
+
+@routes.post("/organisation/users/{user_id}/activation")
+@routes.post("/organisations/{organisation_id}/users/{user_id}/activation")
+@operation(
+    "Activate a user (the red padlock turns green)",
+    request=Activation,
+    responses={204: None, 404: None},
+    tags=("organisation users",),
+)
+async def activate(request: web.Request) -> web.Response:
+    body = await read_json(request, Activation) if request.can_read_body else Activation()
+    default = request.app[IDENTITY_SETTINGS].activated_modules
+
+    def decide(user: User, organisation_id: uuid.UUID, by: uuid.UUID) -> list[DomainEvent]:
+        membership = user.memberships.get(organisation_id)
+        keep = membership.modules if membership and membership.status == "blocked" else None
+        return user.activate(
+            organisation_id=organisation_id, modules=body.modules or keep or default, by=by
+        )
+
+    return await _change(request, decide)
+
+
+@routes.post("/organisation/users/{user_id}/block")
+@routes.post("/organisations/{organisation_id}/users/{user_id}/block")
+@operation(
+    "Block a user: their sessions end at once",
+    responses={204: None, 404: None, 409: None},
+    tags=("organisation users",),
+)
+async def block(request: web.Request) -> web.Response:
+    return await _change(
+        request,
+        lambda user, organisation_id, by: user.block(organisation_id=organisation_id, by=by),
+    )
+
+
+@routes.put("/organisation/users/{user_id}/modules")
+@routes.put("/organisations/{organisation_id}/users/{user_id}/modules")
+@operation(
+    "Choose which modules a user has",
+    request=Modules,
+    responses={204: None, 404: None},
+    tags=("organisation users",),
+)
+async def change_modules(request: web.Request) -> web.Response:
+    body = await read_json(request, Modules)
+    return await _change(
+        request,
+        lambda user, organisation_id, by: user.change_modules(
+            organisation_id=organisation_id, modules=body.modules, by=by
+        ),
+    )
+
+
+@routes.post("/organisation/users/{user_id}/administrator")
+@routes.post("/organisations/{organisation_id}/users/{user_id}/administrator")
+@operation(
+    "Make a user an administrator of the organisation",
+    responses={204: None, 404: None, 409: None},
+    tags=("organisation users",),
+)
+async def appoint_admin(request: web.Request) -> web.Response:
+    return await _change(
+        request,
+        lambda user, organisation_id, by: user.appoint_admin(
+            organisation_id=organisation_id, by=by
+        ),
+    )
