@@ -146,17 +146,22 @@ class _CharClass:
 
 
 def _class_char(character: str) -> str:
-    """A character as written inside [...], portable between JavaScript and Python.
+    """A character as written inside [...], valid in Python's `re` and in JavaScript with no
+    flag, the u flag, or the v flag (which HTML's `pattern` attribute uses).
 
-    Only the characters with a meaning in a class are escaped: an escape such as `\\&` or
-    `\\#` is an error in JavaScript's unicode modes. Anything outside printable ASCII is
-    written `\\uXXXX` (understood by both) so no invisible character travels in a pattern.
+    Escaped: what has a meaning in a class in any of them (v reserves ( ) { } / | too). Not
+    escaped: the rest, since an escape such as `\\&` is an error with the u flag. Anything
+    outside printable ASCII is written `\\uXXXX`, understood by all, so no invisible character
+    travels in a pattern.
     """
-    if character in "\\]^-[":
+    if character in _CLASS_SYNTAX:
         return "\\" + character
     if not (" " < character <= "~"):
         return f"\\u{ord(character):04X}"
     return character
+
+
+_CLASS_SYNTAX = frozenset("\\[]^-(){}/|")
 
 
 # "Une majuscule" must accept É or Œ for French users; a class over Latin-1 plus Œ/Ÿ is as far
@@ -209,6 +214,9 @@ class PasswordPolicy(_Frozen):
             # could never appear in a normalised password, so requiring it would lock users out.
             if character.isalnum() or character.isspace() or not character.isprintable():
                 raise ValueError(f"{character!r} cannot be a special character")
+            if ord(character) > 0xFFFF:
+                # Two UTF-16 units in JavaScript: a class without the u flag would match halves.
+                raise ValueError(f"{character!r} is outside the Basic Multilingual Plane")
             if normalize(character) != character:
                 raise ValueError(f"{character!r} is changed by NFKC normalisation")
         if len(set(value)) != len(value):
