@@ -65,7 +65,8 @@ def sample_app(*, divides_by_zero: bool = False) -> web.Application:
     routes = web.RouteTableDef()
 
     def authenticated(request: web.Request) -> None:
-        if not request.headers.get("Authorization", "").startswith("Bearer "):
+        # Exact token: schemathesis makes up bearer tokens of its own, which must not pass.
+        if request.headers.get("Authorization") != TOKEN["Authorization"]:
             raise Problem(401, "Unauthenticated", "Send an access token.")
 
     def query_of(request: web.Request, model: type[BaseModel]) -> Any:
@@ -321,3 +322,9 @@ async def test_a_model_whose_two_modes_differ_is_named_for_each() -> None:
     schemas = document["components"]["schemas"]
     assert "gross" not in schemas["Priced-Input"]["properties"]
     assert "gross" in schemas["Priced-Output"]["properties"]
+
+
+async def test_fuzzing_without_credentials_is_not_mistaken_for_a_pass() -> None:
+    async with serving(sample_app()) as url:
+        with pytest.raises(AssertionError, match="every request was refused"):
+            await fuzz(f"{url}/openapi.json", url, max_examples=5)

@@ -11,7 +11,7 @@ import pytest
 
 from services.tickets.app import create_app
 from shared.settings import ServiceSettings
-from tests.support import assert_valid_openapi, fuzz, serving
+from tests.support import TokenIssuer, assert_valid_openapi, fuzz, serving
 
 
 @pytest.fixture
@@ -45,10 +45,12 @@ async def test_tickets_serves_a_valid_openapi_3_1_document(tickets_url: str) -> 
     assert set(document["paths"]) == {"/tickets", "/tickets/{ticket_id}"}  # not /healthz
 
 
-async def test_tickets_keeps_to_its_document_whatever_it_is_sent(tickets_url: str) -> None:
+async def test_tickets_keeps_to_its_document_whatever_it_is_sent(
+    tickets_url: str, token_issuer: TokenIssuer
+) -> None:
     await fuzz(
         f"{tickets_url}/openapi.json",
         tickets_url,
-        headers={"X-Guichet-Organisation": str(uuid.uuid4())},
+        headers=token_issuer.bearer(org=uuid.uuid4(), modules=["tickets"]),
         max_examples=15,
     )
