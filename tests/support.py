@@ -241,7 +241,8 @@ async def fuzz(
     modes: Sequence[GenerationMode] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
 ) -> None:
     """Let schemathesis send generated requests to every operation of a live server and check
-    the answers; fail with one readable entry per operation that misbehaved.
+    the answers; fail with one readable entry per operation that misbehaved, or whose every
+    request was refused with 401/403 (wrong `headers`: nothing was tested).
 
     `schema` is the document or its URL. Runs in a thread: schemathesis is synchronous, and the
     server under test usually lives on this event loop. Deterministic (derandomized)."""
