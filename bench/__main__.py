@@ -23,7 +23,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append_throughput, relay_latency
+from bench import append_throughput, password_hashing, relay_latency
 from devstack import broker, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging
@@ -33,6 +33,7 @@ Benchmark = Callable[..., Awaitable[object]]
 BENCHMARKS: dict[str, Benchmark] = {
     "append_throughput": append_throughput.run,
     "relay_latency": relay_latency.run,
+    "password_hashing": password_hashing.run,
 }
 
 
