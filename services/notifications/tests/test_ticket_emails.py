@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import pytest
 from aiokafka import AIOKafkaProducer
 
 from conftest import SPANS, DisposableBroker, Infrastructure
@@ -20,10 +21,16 @@ from services.tickets.app import create_app as create_tickets
 from services.tickets.events import TicketOpened
 from shared.cloudevents import CloudEvent
 from shared.kafka import ensure_topics, service_topic
+from shared.sealing import new_sealing_key
 from shared.settings import ServiceSettings
-from tests.support import MailCatcher, eventually, free_port, serving
+from tests.support import MailCatcher, TokenIssuer, eventually, free_port, serving
 
 ORGANISATION = str(uuid.uuid4())
+SEALING_KEY = new_sealing_key()
+
+
+def notifications_settings(env: dict[str, Any]) -> NotificationsSettings:
+    return NotificationsSettings(**{"sealing_key": SEALING_KEY, **env})
 
 
 def recipient() -> str:
@@ -44,14 +51,22 @@ async def slice_running(env: dict[str, Any]) -> AsyncIterator[str]:
     """Both services of the slice; yields the tickets URL."""
     async with (
         serving(create_tickets(ServiceSettings(**env))) as tickets_url,
-        serving(create_notifications(NotificationsSettings(**env))),
+        serving(create_notifications(notifications_settings(env))),
     ):
         yield tickets_url
 
 
-async def open_ticket(tickets_url: str, body: dict[str, str], **headers: str) -> dict[str, Any]:
+@pytest.fixture
+def customer(token_issuer: TokenIssuer) -> dict[str, str]:
+    """Headers of a customer user of ORGANISATION with the tickets module: a real token."""
+    return token_issuer.bearer(org=ORGANISATION, modules=["tickets"])
+
+
+async def open_ticket(
+    tickets_url: str, auth: dict[str, str], body: dict[str, str], **headers: str
+) -> dict[str, Any]:
     async with (
-        aiohttp.ClientSession(headers={"X-Guichet-Organisation": ORGANISATION}) as session,
+        aiohttp.ClientSession(headers=auth) as session,
         session.post(f"{tickets_url}/tickets", json=body, headers=headers) as response,
     ):
         assert response.status == 201, await response.text()
@@ -59,12 +74,14 @@ async def open_ticket(tickets_url: str, body: dict[str, str], **headers: str) ->
 
 
 async def test_the_requester_gets_one_confirmation_in_french_with_text_and_html(
-    infrastructure: Infrastructure, service_env: Callable[..., dict[str, Any]]
+    infrastructure: Infrastructure,
+    service_env: Callable[..., dict[str, Any]],
+    customer: dict[str, str],
 ) -> None:
     email = recipient()
     async with slice_running(service_env()) as tickets_url:
         ticket = await open_ticket(
-            tickets_url, ticket_body(email, title="<script>alert('x')</script> & co")
+            tickets_url, customer, ticket_body(email, title="<script>alert('x')</script> & co")
         )
         [mail] = await infrastructure.mail.wait_for(email)
 
@@ -119,19 +136,21 @@ async def test_the_same_event_delivered_twice_sends_one_email(
     finally:
         await producer.stop()
 
-    async with serving(create_notifications(NotificationsSettings(**service_env()))):
+    async with serving(create_notifications(notifications_settings(service_env()))):
         await infrastructure.mail.wait_for(sentinel)  # both copies were handled before it
     assert len(await infrastructure.mail.to(email)) == 1
 
 
 async def test_an_email_that_could_not_be_sent_is_retried_until_delivered(
-    infrastructure: Infrastructure, service_env: Callable[..., dict[str, Any]]
+    infrastructure: Infrastructure,
+    service_env: Callable[..., dict[str, Any]],
+    customer: dict[str, str],
 ) -> None:
     smtp_port, web_port = free_port(), free_port()
     email = recipient()
     env = service_env(smtp_url=f"smtp://127.0.0.1:{smtp_port}")  # nobody listens there yet
     async with slice_running(env) as tickets_url:
-        await open_ticket(tickets_url, ticket_body(email))
+        await open_ticket(tickets_url, customer, ticket_body(email))
         await eventually(lambda: _failed_attempts(env["database_url"]), timeout=20)
         name = f"late-mail-{smtp_port}"
         await mailcatcher.start(
@@ -164,13 +183,15 @@ async def _failed_attempts(database_url: str) -> bool:
 
 
 async def test_one_trace_follows_the_request_through_kafka_to_the_email(
-    infrastructure: Infrastructure, service_env: Callable[..., dict[str, Any]]
+    infrastructure: Infrastructure,
+    service_env: Callable[..., dict[str, Any]],
+    customer: dict[str, str],
 ) -> None:
     trace_id = uuid.uuid4().hex
     traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
     email = recipient()
     async with slice_running(service_env()) as tickets_url:
-        await open_ticket(tickets_url, ticket_body(email), traceparent=traceparent)
+        await open_ticket(tickets_url, customer, ticket_body(email), traceparent=traceparent)
         await infrastructure.mail.wait_for(email)
 
         async def spans_of_trace() -> set[str]:
@@ -191,25 +212,26 @@ async def test_after_the_broker_loses_everything_each_requester_still_gets_one_e
     infrastructure: Infrastructure,
     service_env: Callable[..., dict[str, Any]],
     disposable_broker: DisposableBroker,
+    customer: dict[str, str],
 ) -> None:
     env = service_env(kafka_bootstrap=disposable_broker.bootstrap)
     consumed_before, waiting = [recipient() for _ in range(3)], [recipient() for _ in range(3)]
     async with serving(create_tickets(ServiceSettings(**env))) as tickets_url:
-        async with serving(create_notifications(NotificationsSettings(**env))):
+        async with serving(create_notifications(notifications_settings(env))):
             for email in consumed_before:
-                await open_ticket(tickets_url, ticket_body(email))
+                await open_ticket(tickets_url, customer, ticket_body(email))
             for email in consumed_before:
                 await infrastructure.mail.wait_for(email)
         # Notifications is down; these tickets' events sit in the broker, not yet consumed...
         for email in waiting:
-            await open_ticket(tickets_url, ticket_body(email))
+            await open_ticket(tickets_url, customer, ticket_body(email))
         # ...when the broker restarts and loses every message and every committed offset.
         await disposable_broker.restart()
-        async with serving(create_notifications(NotificationsSettings(**env))):
+        async with serving(create_notifications(notifications_settings(env))):
             for email in waiting:
                 await infrastructure.mail.wait_for(email, timeout=60)
             extra = recipient()  # flows as usual afterwards
-            await open_ticket(tickets_url, ticket_body(extra))
+            await open_ticket(tickets_url, customer, ticket_body(extra))
             await infrastructure.mail.wait_for(extra)
     for email in [*consumed_before, *waiting, extra]:
         assert len(await infrastructure.mail.to(email)) == 1, email

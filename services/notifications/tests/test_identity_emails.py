@@ -1,0 +1,596 @@
+"""Identity's events become the emails a user expects: appended to an identity event store
+through the kit, relayed to the real broker, consumed by one notifications service shared by
+the module, read back from the real SMTP catcher."""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from conftest import Infrastructure
+from devstack import postgres
+from services.identity import events as identity
+from services.notifications.app import create_app as create_notifications
+from services.notifications.settings import NotificationsSettings
+from shared.auth.claims import Module, Role
+from shared.cloudevents import CloudEvent
+from shared.db import create_pool, migrate
+from shared.events import DomainEvent
+from shared.eventstore import EventContext, EventStore, RecordedEvent
+from shared.kafka import event_source, service_topic
+from shared.outbox import OutboxRelay, RelayConfig
+from shared.sealing import Sealer, new_sealing_key
+from shared.wakeup import outbox_channel
+from tests.support import MailCatcher, eventually, in_background, serving
+
+VENDOR = "Copieurs Durand"
+PORTAL = "http://portal.test/"
+# 13:05 UTC on 1 March is 14:05 in Paris (winter time).
+EXPIRES = datetime(2031, 3, 1, 13, 5, tzinfo=UTC)
+EXPIRES_FR = "1er mars 2031 à 14:05 (heure de Paris)"
+EXPIRES_EN = "1 March 2031 at 14:05 (Paris time)"
+DASH = "\N{EN DASH}"  # subjects name the organisation after one
+HOSTILE = "<script>alert('x')</script> & Fils"
+HOSTILE_ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Fils"
+
+
+@dataclass
+class Identity:
+    """Identity's side of the wire, as far as notifications can tell: its event store,
+    relayed to its topic, and its sealing key."""
+
+    pool: asyncpg.Pool
+    store: EventStore
+    sealer: Sealer
+    bootstrap: str
+    topic: str
+    mail: MailCatcher
+    versions: dict[str, int] = field(default_factory=dict)
+
+    async def publish(
+        self, stream: uuid.UUID, *events: DomainEvent, organisation_id: uuid.UUID | None = None
+    ) -> list[RecordedEvent]:
+        stream_id = str(stream)
+        async with self.pool.acquire() as connection, connection.transaction():
+            recorded = await self.store.append(
+                connection,
+                stream_id=stream_id,
+                stream_type="identity",
+                expected_version=self.versions.get(stream_id, 0),
+                events=list(events),
+                context=EventContext.new(organisation_id=organisation_id),
+            )
+        self.versions[stream_id] = recorded[-1].version
+        return recorded
+
+    async def settled(
+        self, stream: uuid.UUID, *events: DomainEvent, organisation_id: uuid.UUID | None = None
+    ) -> list[RecordedEvent]:
+        """Publish, and wait until notifications has handled it: facts of another aggregate
+        may otherwise overtake them, which is not what the test is about."""
+        recorded = await self.publish(stream, *events, organisation_id=organisation_id)
+        ids = [r.event_id for r in recorded]
+
+        async def handled() -> bool:
+            count = await self.pool.fetchval(
+                "SELECT count(*) FROM notifications.inbox WHERE event_id = ANY($1)", ids
+            )
+            return count == len(ids)
+
+        await eventually(handled)
+        return recorded
+
+    async def deliver_again(self, recorded: RecordedEvent) -> None:
+        """What a broker or a relay may do: the very same CloudEvent, once more."""
+        envelope = CloudEvent.from_recorded(recorded, event_source("identity"))
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                self.topic, envelope.kafka_value(), key=envelope.kafka_key()
+            )
+        finally:
+            await producer.stop()
+
+    def invitation(self, user_id: uuid.UUID) -> tuple[str, identity.OneTimeLink]:
+        token = secrets.token_urlsafe(32)
+        sealed = self.sealer.seal(token, subject=str(user_id))
+        return token, identity.OneTimeLink(sealed_token=sealed, expires_at=EXPIRES)
+
+
+@pytest.fixture(scope="module")
+async def idp(infrastructure: Infrastructure) -> AsyncIterator[Identity]:
+    database = f"test_{uuid.uuid4().hex[:12]}"
+    await postgres.ensure_database(infrastructure.database_url("postgres"), database)
+    database_url = infrastructure.database_url(database)
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    key = new_sealing_key()
+    # Identity's event store and outbox are the kit's tables in its schema.
+    await migrate(database_url, "identity", None)
+    pool = await create_pool(database_url, "identity", min_size=1, max_size=4)
+    relay = OutboxRelay(
+        RelayConfig(
+            database_url=database_url,
+            schema="identity",
+            service="identity",
+            kafka_bootstrap=infrastructure.kafka_bootstrap,
+            kafka_namespace=namespace,
+        )
+    )
+    settings = NotificationsSettings(
+        database_url=database_url,
+        kafka_bootstrap=infrastructure.kafka_bootstrap,
+        kafka_namespace=namespace,
+        public_url=PORTAL,
+        smtp_url=infrastructure.smtp_url,
+        vendor_name=VENDOR,
+        sealing_key=key,
+    )
+    try:
+        async with in_background(relay.run()), serving(create_notifications(settings)):
+            yield Identity(
+                pool=pool,
+                store=EventStore(identity.registry, outbox_channel("identity")),
+                sealer=Sealer(key),
+                bootstrap=infrastructure.kafka_bootstrap,
+                topic=service_topic(namespace, "identity"),
+                mail=infrastructure.mail,
+            )
+    finally:
+        await pool.close()
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+def address(tag: str = "user") -> str:
+    return f"{tag}-{uuid.uuid4().hex[:8]}@client.example"
+
+
+def registered(
+    organisation_id: uuid.UUID, legal_name: str = "Imprimerie Martin", language: str = "fr"
+) -> identity.OrganisationRegistered:
+    return identity.OrganisationRegistered(
+        organisation_id=organisation_id,
+        code=f"C{uuid.uuid4().hex[:6]}",
+        status="active",
+        language=language,
+        currency="EUR",
+        details={"legal_name": legal_name},
+    )
+
+
+def granted(
+    user_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    email: str,
+    *,
+    language: str = "fr",
+    invitation: identity.OneTimeLink | None = None,
+    first_name: str = "Marie",
+    user_code: str = "MDUPONT",
+) -> identity.PortalAccessGranted:
+    return identity.PortalAccessGranted(
+        user_id=user_id,
+        organisation_id=organisation_id,
+        contact_id=uuid.uuid4(),
+        user_code=user_code,
+        email=email,
+        first_name=first_name,
+        last_name="Dupont",
+        language=language,
+        role=Role.CUSTOMER_USER,
+        modules=frozenset({Module.TICKETS}),
+        granted_by=uuid.uuid4(),
+        invitation=invitation,
+    )
+
+
+def self_registered(
+    user_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    email: str,
+    *,
+    language: str = "fr",
+    first_name: str = "Jean",
+) -> identity.UserSelfRegistered:
+    return identity.UserSelfRegistered(
+        user_id=user_id,
+        organisation_id=organisation_id,
+        user_code="JMARTIN",
+        email=email,
+        first_name=first_name,
+        last_name="Martin",
+        function="Comptable",
+        language=language,
+        modules=frozenset({Module.TICKETS}),
+    )
+
+
+# --- reading what arrived --------------------------------------------------------------------
+
+
+async def one_mail(idp: Identity, to: str, template_hint: str | None = None) -> dict[str, Any]:
+    [mail] = await idp.mail.wait_for(to)
+    if template_hint is not None:
+        assert template_hint in mail["subject"], mail["subject"]
+    return mail
+
+
+def token_in_text(mail: dict[str, Any], path: str) -> str:
+    [link] = re.findall(re.escape(PORTAL + path) + r"\?\S+", mail["text"])
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def tokens_in_html(mail: dict[str, Any], path: str) -> set[str]:
+    links = re.findall(r'href="(' + re.escape(PORTAL + path) + r'\?[^"]+)"', mail["html"])
+    assert links
+    return {parse_qs(urlsplit(html.unescape(link)).query)["token"][0] for link in links}
+
+
+# --- the invitation and access emails --------------------------------------------------------
+
+
+async def test_an_invited_user_gets_their_code_and_a_working_link_in_french(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.settled(organisation_id, registered(organisation_id, legal_name=HOSTILE))
+    token, link = idp.invitation(user_id)
+    await idp.publish(
+        user_id,
+        granted(user_id, organisation_id, email, invitation=link, user_code="MDUPONT42"),
+        organisation_id=organisation_id,
+    )
+
+    mail = await one_mail(idp, email)
+    assert mail["subject"] == f"Votre accès à l'espace client {VENDOR} {DASH} {HOSTILE}"
+    assert '<html lang="fr">' in mail["html"]
+    assert "Bonjour Marie," in mail["text"]
+    assert "Votre identifiant : MDUPONT42" in mail["text"]
+    assert f"« {HOSTILE} »" in mail["text"]
+    assert token_in_text(mail, "password/set") == token
+    assert tokens_in_html(mail, "password/set") == {token}
+    assert f"Il expire le {EXPIRES_FR}" in mail["text"]
+    assert EXPIRES_FR in mail["html"]
+    assert "MDUPONT42" in mail["html"]
+    assert VENDOR in mail["html"]
+    # The legal name is shown as text, never as markup.
+    assert HOSTILE_ESCAPED in mail["html"]
+    assert "<script>" not in mail["html"]
+    assert link.sealed_token not in mail["text"] + mail["html"]
+
+
+async def test_an_invited_user_who_reads_english_gets_it_in_english(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.settled(organisation_id, registered(organisation_id, "Acme Ltd", language="fr"))
+    token, link = idp.invitation(user_id)
+    await idp.publish(
+        user_id,
+        granted(user_id, organisation_id, email, language="en", invitation=link),
+        organisation_id=organisation_id,
+    )
+
+    mail = await one_mail(idp, email)
+    assert mail["subject"] == f"Your access to the {VENDOR} customer portal {DASH} Acme Ltd"
+    assert '<html lang="en">' in mail["html"]
+    assert "Your user ID: MDUPONT" in mail["text"]
+    assert token_in_text(mail, "password/set") == token
+    assert tokens_in_html(mail, "password/set") == {token}
+    assert f"It expires on {EXPIRES_EN}" in mail["text"]
+
+
+async def test_an_organisation_not_known_yet_gets_a_neutral_wording(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    token, link = idp.invitation(user_id)
+    # The organisation's own event is still on its way (another aggregate, any order).
+    await idp.publish(
+        user_id,
+        granted(user_id, organisation_id, email, invitation=link),
+        organisation_id=organisation_id,
+    )
+
+    mail = await one_mail(idp, email)
+    assert mail["subject"] == f"Votre accès à l'espace client {VENDOR}"
+    assert f"Votre accès à l'espace client {VENDOR} vient d'être créé." in mail["text"]
+    assert token_in_text(mail, "password/set") == token
+
+
+async def test_a_user_who_already_has_a_password_is_told_of_the_new_organisation(
+    idp: Identity,
+) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.settled(organisation_id, registered(organisation_id, "Garage Lefèvre"))
+    await idp.publish(
+        user_id, granted(user_id, organisation_id, email), organisation_id=organisation_id
+    )
+
+    mail = await one_mail(idp, email)
+    assert mail["subject"] == f"Vous avez désormais accès à « Garage Lefèvre » sur {VENDOR}"
+    assert "l'espace client de « Garage Lefèvre »" in mail["text"]
+    assert f"Accéder à l'espace client : {PORTAL}" in mail["text"]
+    assert "password/set" not in mail["text"] + mail["html"]
+    assert f'href="{PORTAL}"' in mail["html"]
+
+
+async def test_a_new_staff_member_gets_their_code_and_link(idp: Identity) -> None:
+    user_id, email = uuid.uuid4(), address("agent")
+    token, link = idp.invitation(user_id)
+    await idp.publish(
+        user_id,
+        identity.StaffAccountCreated(
+            user_id=user_id,
+            user_code="AGENT7",
+            email=email,
+            first_name="Luc",
+            last_name="Bernard",
+            language="en",
+            role=Role.VENDOR_AGENT,
+            invitation=link,
+        ),
+    )
+
+    mail = await one_mail(idp, email)
+    assert mail["subject"] == f"Your {VENDOR} staff account has been created"
+    assert "Your user ID: AGENT7" in mail["text"]
+    assert token_in_text(mail, "password/set") == token
+    assert tokens_in_html(mail, "password/set") == {token}
+    assert EXPIRES_EN in mail["text"]
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "expiry", "ignore"),
+    [
+        (
+            "fr",
+            f"Réinitialisation de votre mot de passe {VENDOR}",
+            EXPIRES_FR,
+            "Si vous n'êtes pas à l'origine de cette demande, ignorez simplement ce message",
+        ),
+        ("en", f"Reset your {VENDOR} password", EXPIRES_EN, "If you did not ask for this"),
+    ],
+)
+async def test_a_reset_link_is_sent_in_the_users_language(
+    idp: Identity, language: str, subject: str, expiry: str, ignore: str
+) -> None:
+    user_id, email = uuid.uuid4(), address()
+    token, link = idp.invitation(user_id)
+    await idp.publish(
+        user_id,
+        identity.PasswordResetRequested(
+            user_id=user_id, email=email, language=language, reset=link
+        ),
+    )
+
+    mail = await one_mail(idp, email)
+    assert mail["subject"] == subject
+    assert f'<html lang="{language}">' in mail["html"]
+    assert token_in_text(mail, "password/reset") == token
+    assert tokens_in_html(mail, "password/reset") == {token}
+    assert expiry in mail["text"]
+    assert ignore in mail["text"]
+
+
+async def test_a_changed_password_is_a_security_notice_to_its_owner(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.publish(
+        user_id,
+        granted(user_id, organisation_id, email, language="en"),
+        identity.PasswordChanged(user_id=user_id, set_by_user=True),
+        organisation_id=organisation_id,
+    )
+
+    [*_, changed] = await idp.mail.wait_for(email, count=2)
+    assert changed["subject"] == (
+        f"Security notice: the password of your {VENDOR} account was changed"
+    )
+    assert f"The password of your {VENDOR} account was changed on " in changed["text"]
+    assert "If not, reset your password right away" in changed["text"]
+
+
+async def test_a_password_set_by_an_administrator_says_so_in_french(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.publish(
+        user_id,
+        granted(user_id, organisation_id, email),
+        identity.PasswordChanged(user_id=user_id, set_by_user=False),
+        organisation_id=organisation_id,
+    )
+
+    mails = await idp.mail.wait_for(email, count=2)
+    [changed] = [mail for mail in mails if mail["subject"].startswith("Sécurité")]
+    assert "par un administrateur" in changed["text"]
+    assert "Vous devrez le changer à votre prochaine connexion." in changed["text"]
+
+
+# --- self-registration and the padlock -------------------------------------------------------
+
+
+async def test_a_self_registration_asks_the_active_admins_and_tells_the_applicant(
+    idp: Identity,
+) -> None:
+    organisation_id = uuid.uuid4()
+    admin_id, admin_email = uuid.uuid4(), address("admin")
+    former_admin_id, former_admin_email = uuid.uuid4(), address("former-admin")
+    user_id, user_email = uuid.uuid4(), address("applicant")
+    await idp.settled(organisation_id, registered(organisation_id, "Transports Roux"))
+    for admin, email, language in (
+        (admin_id, admin_email, "en"),
+        (former_admin_id, former_admin_email, "fr"),
+    ):
+        await idp.settled(
+            admin,
+            granted(admin, organisation_id, email, language=language, first_name="Anne"),
+            identity.CustomerAdminAppointed(
+                user_id=admin, organisation_id=organisation_id, appointed_by=uuid.uuid4()
+            ),
+            organisation_id=organisation_id,
+        )
+    await idp.settled(
+        former_admin_id,
+        identity.AccountBlocked(
+            user_id=former_admin_id, organisation_id=organisation_id, blocked_by=uuid.uuid4()
+        ),
+        organisation_id=organisation_id,
+    )
+    await idp.mail.wait_for(former_admin_email, count=2)  # access, then blocked
+    await idp.publish(
+        user_id,
+        self_registered(user_id, organisation_id, user_email, first_name="<b>Jean</b>"),
+        organisation_id=organisation_id,
+    )
+
+    applicant = await one_mail(idp, user_email)
+    assert applicant["subject"] == f"Votre compte {VENDOR} est en attente d'activation"
+    assert "doit maintenant être activé par un administrateur" in applicant["text"]
+    assert "Votre identifiant : JMARTIN" in applicant["text"]
+
+    [*_, request] = await idp.mail.wait_for(admin_email, count=2)
+    assert '<html lang="en">' in request["html"]
+    assert request["subject"] == (
+        f"<b>Jean</b> Martin is waiting for you to activate their {VENDOR} account"
+    )
+    assert f"<b>Jean</b> Martin ({user_email}, Comptable) created an account" in request["text"]
+    assert "Transports Roux" in request["text"]
+    assert f"Manage users: {PORTAL}organisation/users" in request["text"]
+    assert f'href="{PORTAL}organisation/users"' in request["html"]
+    assert "&lt;b&gt;Jean&lt;/b&gt;" in request["html"]
+    assert "<b>Jean</b>" not in request["html"]
+    # A blocked admin is not asked.
+    assert len(await idp.mail.to(former_admin_email)) == 2
+
+
+async def test_activation_then_blocking_are_told_to_the_user(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.publish(organisation_id, registered(organisation_id, "Boulangerie Petit"))
+    await idp.publish(
+        user_id,
+        self_registered(user_id, organisation_id, email, language="en"),
+        identity.AccountActivated(
+            user_id=user_id,
+            organisation_id=organisation_id,
+            modules=frozenset({Module.TICKETS}),
+            activated_by=uuid.uuid4(),
+        ),
+        identity.AccountBlocked(
+            user_id=user_id, organisation_id=organisation_id, blocked_by=uuid.uuid4()
+        ),
+        organisation_id=organisation_id,
+    )
+
+    mails = {mail["subject"]: mail for mail in await idp.mail.wait_for(email, count=3)}
+    activated = mails[f"Your {VENDOR} account is active {DASH} Boulangerie Petit"]
+    assert "is now active" in activated["text"]
+    assert '<html lang="en">' in activated["html"]
+    blocked = mails[
+        f"Your access to the {VENDOR} customer portal {DASH} Boulangerie Petit has been removed"
+    ]
+    assert "has been removed" in blocked["text"]
+
+
+# --- organisation change requests ------------------------------------------------------------
+
+
+async def test_the_requester_learns_the_decision_with_the_reason(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.settled(organisation_id, registered(organisation_id, "Cabinet Moreau"))
+    await idp.settled(
+        user_id, granted(user_id, organisation_id, email), organisation_id=organisation_id
+    )
+    await idp.publish(
+        organisation_id,
+        identity.OrganisationChangeApproved(
+            request_id=uuid.uuid4(),
+            organisation_id=organisation_id,
+            requested_by=user_id,
+            decided_by=uuid.uuid4(),
+        ),
+        identity.OrganisationChangeRejected(
+            request_id=uuid.uuid4(),
+            organisation_id=organisation_id,
+            requested_by=user_id,
+            decided_by=uuid.uuid4(),
+            reason="Le SIRET <b>123</b> ne correspond pas",
+        ),
+        organisation_id=organisation_id,
+    )
+
+    mails = {mail["subject"]: mail for mail in await idp.mail.wait_for(email, count=3)}
+    approved = mails[f"Votre demande de modification {DASH} Cabinet Moreau a été acceptée"]
+    assert "a été acceptée par nos services" in approved["text"]
+    rejected = mails[f"Votre demande de modification {DASH} Cabinet Moreau n'a pas été acceptée"]
+    assert "Motif : Le SIRET <b>123</b> ne correspond pas" in rejected["text"]
+    assert "Motif : Le SIRET &lt;b&gt;123&lt;/b&gt; ne correspond pas" in rejected["html"]
+
+
+async def test_an_email_for_a_user_not_known_yet_waits_for_their_account(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.settled(organisation_id, registered(organisation_id, "Menuiserie Blanc"))
+    # The decision, on the organisation's stream, overtakes the user's own account event.
+    await idp.settled(
+        organisation_id,
+        identity.OrganisationChangeApproved(
+            request_id=uuid.uuid4(),
+            organisation_id=organisation_id,
+            requested_by=user_id,
+            decided_by=uuid.uuid4(),
+        ),
+        organisation_id=organisation_id,
+    )
+    await idp.publish(
+        user_id, granted(user_id, organisation_id, email), organisation_id=organisation_id
+    )
+
+    subjects = {mail["subject"] for mail in await idp.mail.wait_for(email, count=2)}
+    assert f"Votre demande de modification {DASH} Menuiserie Blanc a été acceptée" in subjects
+
+
+# --- exactly once ----------------------------------------------------------------------------
+
+
+async def test_redelivered_events_send_no_second_email(idp: Identity) -> None:
+    organisation_id = uuid.uuid4()
+    admin_id, admin_email = uuid.uuid4(), address("admin")
+    user_id, user_email = uuid.uuid4(), address("applicant")
+    await idp.settled(organisation_id, registered(organisation_id, "Pharmacie Garnier"))
+    await idp.settled(
+        admin_id,
+        granted(admin_id, organisation_id, admin_email),
+        identity.CustomerAdminAppointed(
+            user_id=admin_id, organisation_id=organisation_id, appointed_by=uuid.uuid4()
+        ),
+        organisation_id=organisation_id,
+    )
+    _, link = idp.invitation(user_id)
+    reset = identity.PasswordResetRequested(
+        user_id=user_id, email=user_email, language="fr", reset=link
+    )
+    [registration, reset_requested] = await idp.publish(
+        user_id,
+        self_registered(user_id, organisation_id, user_email),
+        reset,
+        organisation_id=organisation_id,
+    )
+    await idp.mail.wait_for(user_email, count=2)
+    await idp.mail.wait_for(admin_email, count=2)
+
+    await idp.deliver_again(registration)
+    await idp.deliver_again(reset_requested)
+    # Same stream, so same partition, after the copies: once it is mailed, they were handled.
+    await idp.publish(user_id, identity.PasswordChanged(user_id=user_id, set_by_user=True))
+    await idp.mail.wait_for(user_email, count=3)
+
+    assert len(await idp.mail.to(user_email)) == 3  # pending, reset, password changed
+    assert len(await idp.mail.to(admin_email)) == 2  # access granted, activation request
