@@ -242,7 +242,9 @@ def tokens_in_html(mail: dict[str, Any], path: str) -> set[str]:
 # --- the invitation and access emails --------------------------------------------------------
 
 
-async def test_an_invited_user_gets_their_code_and_a_working_link_in_french(idp: Identity) -> None:
+async def test_an_invited_user_gets_their_code_and_a_working_link_in_french(
+    idp: Identity, caplog: pytest.LogCaptureFixture
+) -> None:
     organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
     await idp.settled(organisation_id, registered(organisation_id, legal_name=HOSTILE))
     token, link = idp.invitation(user_id)
@@ -268,6 +270,10 @@ async def test_an_invited_user_gets_their_code_and_a_working_link_in_french(idp:
     assert HOSTILE_ESCAPED in mail["html"]
     assert "<script>" not in mail["html"]
     assert link.sealed_token not in mail["text"] + mail["html"]
+    # Logs name ids, never the token, the address or the names.
+    assert "email queued" in caplog.text
+    for secret in (token, email, "Marie", "Dupont", HOSTILE):
+        assert secret not in caplog.text
 
 
 async def test_an_invited_user_who_reads_english_gets_it_in_english(idp: Identity) -> None:
