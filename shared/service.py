@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -19,14 +20,18 @@ def main(
     settings_class: type[ServiceSettings],
     create_app: Callable[[ServiceSettings], web.Application],
     migrations: Path,
+    commands: Mapping[str, Callable[[Any], Coroutine[Any, Any, None]]] | None = None,
 ) -> None:
+    """`commands` are the service's own one-off commands, each given the settings."""
+    commands = dict(commands or {})
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
     parser.add_argument(
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "migrate"],
-        help="serve HTTP and run the service's workers (default), or only apply migrations",
+        choices=["serve", "migrate", *commands],
+        help="serve HTTP and run the service's workers (default), only apply migrations,"
+        " or one of the service's own commands",
     )
     command = parser.parse_args().command
     settings = settings_class.from_env()
@@ -34,6 +39,9 @@ def main(
     configure_tracing(service, str(settings.otlp_endpoint) if settings.otlp_endpoint else None)
     if command == "migrate":
         asyncio.run(migrate(settings.database_url, service, migrations))
+        return
+    if command in commands:
+        asyncio.run(commands[command](settings))
         return
     web.run_app(
         create_app(settings),

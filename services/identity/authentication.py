@@ -121,6 +121,14 @@ class Authenticator:
             return await self._open(connection, user, membership, remember_me=remember_me)
 
     async def refresh(self, refresh_token: str, client_ip: str | None) -> Tokens:
+        try:
+            return await self._refresh(refresh_token, client_ip)
+        except sessions.RefreshReused as reused:
+            async with self.pool.acquire() as connection:
+                await sessions.revoke(connection, reused.session_id, "refresh token reused")
+            raise
+
+    async def _refresh(self, refresh_token: str, client_ip: str | None) -> Tokens:
         async with self.pool.acquire() as connection, connection.transaction():
             session, next_refresh = await sessions.refresh(connection, refresh_token)
             user = await load(connection, self.store, User, session.user_id)

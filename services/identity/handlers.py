@@ -58,8 +58,8 @@ class Identity:
 async def load(
     connection: asyncpg.Connection, store: EventStore, kind: type[A], aggregate_id: uuid.UUID
 ) -> A:
-    recorded = await store.load(connection, str(aggregate_id))
-    return kind.from_history(aggregate_id, [store.decode(record) for record in recorded])
+    events, _ = await store.load(connection, str(aggregate_id))
+    return kind.from_history(aggregate_id, events)
 
 
 async def save(

@@ -327,6 +327,9 @@ def check_password(
     of at least `PERSONAL_MIN_LENGTH` characters (case, accents and common letter-for-symbol
     swaps ignored), is refused. Common passwords are refused whatever the policy.
     """
+    if isinstance(personal, str):
+        # A lone string would be read as its characters, each too short to count.
+        raise TypeError("personal is a sequence of strings, not one string")
     normalized = normalize(password)
     length = len(normalized)
     violations: list[Violation] = []
@@ -589,7 +592,7 @@ class PasswordHasher:
         self, parameters: HashingParameters | None = None, *, concurrency: int | None = None
     ) -> None:
         self.parameters = parameters or HashingParameters()
-        self.concurrency = concurrency or _default_concurrency()
+        self.concurrency = _default_concurrency() if concurrency is None else concurrency
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         p = self.parameters

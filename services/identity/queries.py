@@ -338,6 +338,21 @@ async def consents(db: Db, user_id: uuid.UUID, purposes: tuple[str, ...]) -> lis
     ]
 
 
+class HistoryEntry(BaseModel):
+    type: str
+    at: dt.datetime
+    data: dict[str, Any]
+
+
+async def account_history(db: Db, user_id: uuid.UUID) -> list[HistoryEntry]:
+    """Every event of the user's account, oldest first: who did what, when."""
+    rows = await db.fetch(
+        "SELECT type, recorded_at AS at, data FROM events WHERE stream_id = $1 ORDER BY version",
+        str(user_id),
+    )
+    return [HistoryEntry.model_validate(dict(row)) for row in rows]
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -30,6 +30,15 @@ class RefreshRefused(Exception):
     """The refresh token is unknown, expired, revoked, or was reused (family revoked)."""
 
 
+class RefreshReused(RefreshRefused):
+    """The refresh token had been used already: the caller revokes the session (outside the
+    transaction this refusal rolls back)."""
+
+    def __init__(self, session_id: uuid.UUID) -> None:
+        super().__init__("reused")
+        self.session_id = session_id
+
+
 async def open_session(
     connection: asyncpg.Connection,
     *,
@@ -70,8 +79,7 @@ async def refresh(connection: asyncpg.Connection, refresh_token: str) -> tuple[S
     if row is None or row["revoked_at"] is not None:
         raise RefreshRefused("unknown or revoked")
     if row["used_at"] is not None:
-        await revoke(connection, row["session_id"], "refresh token reused")
-        raise RefreshRefused("reused")
+        raise RefreshReused(row["session_id"])
     if row["token_expires_at"] <= now:
         raise RefreshRefused("expired")
     await connection.execute(

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from services.identity import handlers, queries
 from services.identity.api.auth import Password
 from services.identity.api.common import (
-    IDENTITY,
     IDENTITY_SETTINGS,
     PASSWORD_RULES,
     actor,
@@ -207,10 +206,9 @@ async def export(request: web.Request) -> web.Response:
     principal = acting_principal(request)
     require_module(principal, Module.PERSONAL_DATA)
     user_id = actor(principal)
-    store = request.app[IDENTITY].store
     async with request.app[DB_POOL].acquire() as connection:
         me_now = await queries.user(connection, user_id)
-        history = await store.load(connection, str(user_id))
+        history = await queries.account_history(connection, user_id)
         consents = await queries.consents(
             connection, user_id, request.app[IDENTITY_SETTINGS].consent_purposes
         )
@@ -220,12 +218,8 @@ async def export(request: web.Request) -> web.Response:
         "user": me_now.model_dump(mode="json"),
         "consents": [consent.model_dump(mode="json") for consent in consents],
         "history": [
-            {
-                "type": record.type,
-                "at": record.recorded_at.isoformat(),
-                "data": _without_secrets(record.data),
-            }
-            for record in history
+            {"type": entry.type, "at": entry.at.isoformat(), "data": _without_secrets(entry.data)}
+            for entry in history
         ],
     }
     return web.json_response(

@@ -252,6 +252,11 @@ def test_personal_information_ignores_accents_and_short_parts():
     assert rules(PasswordPolicy(), "Pierre!2024X", ("Jean-Pierre",)) == ["not_personal"]
 
 
+def test_personal_must_be_a_sequence_of_strings():
+    with pytest.raises(TypeError):
+        check_password(PasswordPolicy(), GOOD, personal="dupont")  # type: ignore[arg-type]
+
+
 # --- Unicode -----------------------------------------------------------------------------------
 
 
@@ -582,6 +587,12 @@ async def test_a_burst_is_bounded_and_leaves_the_event_loop_free():
     assert hasher.most == 2
     assert len(lags) > 5
     assert max(lags) < 0.1, max(lags)
+
+
+def test_concurrency_must_be_positive():
+    with pytest.raises(ValueError, match="concurrency"):
+        PasswordHasher(CHEAP, concurrency=0)
+    assert PasswordHasher(CHEAP).concurrency >= 1
 
 
 def test_the_hasher_serves_several_event_loops(cheap):

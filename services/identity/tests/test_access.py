@@ -1,0 +1,547 @@
+"""Identity's HTTP API as its users meet it: the back office gives access, users set their
+password, sign in, refresh, switch organisation; admins activate and block; and no
+organisation sees another's people."""
+
+from __future__ import annotations
+
+import json as json_module
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from services.identity.app import create_app
+from services.identity.bootstrap import create_admin
+from services.identity.settings import IdentitySettings
+from shared.auth.verifier import JwksKeySource, TokenVerifier
+from shared.sealing import Sealer, new_sealing_key
+from tests.support import serving
+
+ADMIN_EMAIL = "admin@vendor.example"
+ADMIN_PASSWORD = "Comptoir&Vendeur77"
+GOOD_PASSWORD = "Copieur&Toner42"
+
+
+@dataclass
+class Portal:
+    url: str
+    database_url: str
+    sealer: Sealer
+    session: aiohttp.ClientSession
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        ip: str | None = None,
+        expect: int | None = None,
+    ) -> Any:
+        headers = {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if ip:
+            headers["X-Forwarded-For"] = ip
+        async with self.session.request(
+            method, f"{self.url}{path}", json=json, headers=headers
+        ) as response:
+            body = await response.json(content_type=None) if response.status != 204 else None
+            if expect is not None:
+                assert response.status == expect, (response.status, body)
+            return body
+
+    async def sign_in(self, login: str, password: str, **extra: Any) -> dict[str, Any]:
+        ip = extra.pop("ip", None)
+        return await self.call(
+            "POST",
+            "/auth/sign-in",
+            json={"login": login, "password": password, **extra},
+            ip=ip,
+            expect=200,
+        )
+
+    async def link_token(self, user_id: str, event_type: str) -> str:
+        """The one-time token of the latest email link of this kind, as notifications opens
+        it from the published event."""
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            data = await connection.fetchval(
+                "SELECT data FROM identity.events WHERE stream_id = $1 AND type = $2"
+                " ORDER BY version DESC LIMIT 1",
+                user_id,
+                f"guichet.identity.{event_type}",
+            )
+        finally:
+            await connection.close()
+        data = json_module.loads(data) if isinstance(data, str) else data
+        link = data["invitation"] if event_type != "PasswordResetRequested" else data["reset"]
+        return self.sealer.unseal(link["sealed_token"], subject=user_id)
+
+    async def sql(self, query: str, *args: Any) -> Any:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            return await connection.fetchval(query, *args)
+        finally:
+            await connection.close()
+
+
+@pytest.fixture
+async def portal(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[Portal]:
+    key = new_sealing_key()
+    settings = IdentitySettings(**service_env(sealing_key=key, identity_url=None))
+    await create_admin(settings, ADMIN_EMAIL, ADMIN_PASSWORD)
+    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
+        yield Portal(url, settings.database_url, Sealer(key), session)
+
+
+ORGANISATION = {
+    "code": "8005551",
+    "status": "active",
+    "language": "fr",
+    "currency": "CAD",
+    "details": {
+        "legal_name": "Hervé David",
+        "billing_address": {
+            "line1": "12 rue du Port",
+            "postal_code": "H2X 1Y4",
+            "city": "Montréal",
+            "country": "CA",
+        },
+        "phone_lines": [{"label": "Standard", "number": "521 1224 6321"}],
+        "branches": [{"branch_id": str(uuid.uuid4()), "name": "ACT BL Solutions - Montréal"}],
+    },
+}
+CONTACT = {
+    "first_name": "Mireille",
+    "last_name": "Couture",
+    "title": "Responsable stock",
+    "department": "Logistique",
+    "contact_type": "Opérations",
+    "email": "Mireille.Couture@HerveDavid.com",
+    "phone": "521 1224 6321",
+    "mobile": "524 1478 1263",
+    "fax": "521 1582 1132",
+}
+
+
+async def back_office(portal: Portal) -> str:
+    return (await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD))["access_token"]
+
+
+async def customer_with_access(
+    portal: Portal,
+    staff: str,
+    *,
+    code: str = "8005551",
+    email: str = "mireille.couture@hervedavid.com",
+    modules: tuple[str, ...] = ("tickets", "personal_data"),
+    networks: tuple[str, ...] = (),
+) -> tuple[str, str, str]:
+    """(organisation id, user id, user code) of a customer who has set their password."""
+    organisation = await portal.call(
+        "POST", "/organisations", token=staff, json={**ORGANISATION, "code": code}, expect=201
+    )
+    contact = await portal.call(
+        "POST",
+        f"/organisations/{organisation['organisation_id']}/contacts",
+        token=staff,
+        json={**CONTACT, "email": email},
+        expect=201,
+    )
+    granted = await portal.call(
+        "POST",
+        f"/contacts/{contact['contact_id']}/portal-access",
+        token=staff,
+        json={"modules": list(modules), "allowed_networks": list(networks)},
+        expect=201,
+    )
+    token = await portal.link_token(granted["user_id"], "PortalAccessGranted")
+    await portal.call(
+        "POST",
+        "/auth/password/reset",
+        json={"token": token, "new_password": GOOD_PASSWORD},
+        expect=204,
+    )
+    return organisation["organisation_id"], granted["user_id"], granted["user_code"]
+
+
+async def test_access_granted_by_the_back_office_leads_to_a_password_and_a_signed_in_user(
+    portal: Portal,
+) -> None:
+    staff = await back_office(portal)
+    organisation = await portal.call(
+        "POST", "/organisations", token=staff, json=ORGANISATION, expect=201
+    )
+    assert organisation["details"]["legal_name"] == "Hervé David"
+    contact = await portal.call(
+        "POST",
+        f"/organisations/{organisation['organisation_id']}/contacts",
+        token=staff,
+        json=CONTACT,
+        expect=201,
+    )
+    granted = await portal.call(
+        "POST",
+        f"/contacts/{contact['contact_id']}/portal-access",
+        token=staff,
+        json={"modules": ["tickets", "invoices"]},
+        expect=201,
+    )
+    # Seed 002: the user code is the organisation's code followed by a number.
+    assert granted["user_code"] == "8005551001"
+    token = await portal.link_token(granted["user_id"], "PortalAccessGranted")
+
+    refused = await portal.call(
+        "POST", "/auth/password/reset", json={"token": token, "new_password": "password1"}
+    )
+    assert refused["status"] == 422
+    assert {"upper_case", "special", "not_common"} <= {v["rule"] for v in refused["violations"]}
+    await portal.call(
+        "POST",
+        "/auth/password/reset",
+        json={"token": token, "new_password": GOOD_PASSWORD},
+        expect=204,
+    )
+    again = await portal.call(
+        "POST", "/auth/password/reset", json={"token": token, "new_password": GOOD_PASSWORD}
+    )
+    assert again["status"] == 410
+
+    by_code = await portal.sign_in("8005551001", GOOD_PASSWORD)
+    by_email = await portal.sign_in("  MIREILLE.couture@hervedavid.COM ", GOOD_PASSWORD)
+    assert by_code["organisation_id"] == by_email["organisation_id"]
+    me = await portal.call("GET", "/me", token=by_email["access_token"], expect=200)
+    assert me["user_code"] == "8005551001"
+    assert [o["organisation_name"] for o in me["organisations"]] == ["Hervé David"]
+    assert set(me["organisations"][0]["modules"]) == {"tickets", "invoices"}
+
+    # The token verifies with the published keys, as the gateway and services check it.
+    async with aiohttp.ClientSession() as session:
+        verifier = TokenVerifier(
+            JwksKeySource(f"{portal.url}/.well-known/jwks.json", session=session),
+            "http://portal.test",
+        )
+        claims = await verifier.verify(by_email["access_token"])
+    assert claims.sub == granted["user_id"]
+    assert str(claims.org) == organisation["organisation_id"]
+    assert claims.role == "customer_user"
+
+
+async def test_a_refresh_token_works_once_and_its_reuse_ends_the_session(portal: Portal) -> None:
+    staff = await back_office(portal)
+    await customer_with_access(portal, staff)
+    tokens = await portal.sign_in("8005551001", GOOD_PASSWORD)
+    renewed = await portal.call(
+        "POST", "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}, expect=200
+    )
+    assert renewed["refresh_token"] != tokens["refresh_token"]
+    reused = await portal.call(
+        "POST", "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert reused["status"] == 401
+    # The thief's reuse also ended the legitimate client's session (the whole family).
+    after = await portal.call(
+        "POST", "/auth/refresh", json={"refresh_token": renewed["refresh_token"]}
+    )
+    assert after["status"] == 401
+
+
+async def test_forgot_password_answers_the_same_for_unknown_and_known_emails(
+    portal: Portal,
+) -> None:
+    staff = await back_office(portal)
+    _, user_id, _ = await customer_with_access(portal, staff)
+    unknown = await portal.call(
+        "POST", "/auth/password/forgot", json={"email": "nobody@nowhere.example"}, expect=202
+    )
+    known = await portal.call(
+        "POST",
+        "/auth/password/forgot",
+        json={"email": "mireille.couture@hervedavid.com"},
+        expect=202,
+    )
+    assert unknown == known
+    token = await portal.link_token(user_id, "PasswordResetRequested")
+    await portal.call(
+        "POST",
+        "/auth/password/reset",
+        json={"token": token, "new_password": "Nouveau&Toner77"},
+        expect=204,
+    )
+    await portal.sign_in("8005551001", "Nouveau&Toner77")
+
+
+async def test_repeated_failures_lock_the_account_whatever_the_case_or_spaces(
+    portal: Portal,
+) -> None:
+    staff = await back_office(portal)
+    await customer_with_access(portal, staff)
+    variants = [
+        "mireille.couture@hervedavid.com",
+        "MIREILLE.COUTURE@HERVEDAVID.COM",
+        " Mireille.Couture@hervedavid.com",
+        "mireille.couture@hervedavid.com  ",
+        "mIreille.couture@HerveDavid.com",
+    ]
+    for login in variants:
+        refused = await portal.call(
+            "POST", "/auth/sign-in", json={"login": login, "password": "Wrong&Guess99"}
+        )
+        assert refused["status"] == 401
+    locked = await portal.call(
+        "POST",
+        "/auth/sign-in",
+        json={"login": "mireille.couture@hervedavid.com", "password": GOOD_PASSWORD},
+    )
+    assert locked["status"] == 429
+    # An unknown account locks the same way: a lockout reveals nothing.
+    for _ in range(5):
+        await portal.call(
+            "POST", "/auth/sign-in", json={"login": "ghost@nowhere.example", "password": "x"}
+        )
+    ghost = await portal.call(
+        "POST", "/auth/sign-in", json={"login": "ghost@nowhere.example", "password": "x"}
+    )
+    assert ghost["status"] == 429
+
+
+async def test_sign_in_from_outside_the_allowed_network_is_refused(portal: Portal) -> None:
+    staff = await back_office(portal)
+    await customer_with_access(portal, staff, networks=("203.0.113.0/24",))
+    outside = await portal.call(
+        "POST",
+        "/auth/sign-in",
+        json={"login": "8005551001", "password": GOOD_PASSWORD},
+        ip="198.51.100.7",
+    )
+    assert outside["status"] == 403
+    inside = await portal.sign_in("8005551001", GOOD_PASSWORD, ip="203.0.113.9")
+    assert inside["access_token"]
+
+
+async def test_self_registered_user_waits_for_activation_and_a_blocked_one_is_out(
+    portal: Portal,
+) -> None:
+    staff = await back_office(portal)
+    organisation_id, admin_id, _ = await customer_with_access(portal, staff)
+    await portal.call(
+        "POST",
+        f"/organisations/{organisation_id}/users/{admin_id}/administrator",
+        token=staff,
+        expect=204,
+    )
+    await portal.call(
+        "POST",
+        "/auth/register",
+        json={
+            "organisation_code": "8005551",
+            "email": "tristan.marchand@hervedavid.com",
+            "first_name": "Tristan",
+            "last_name": "Marchand",
+            "function": "Responsable formation",
+            "password": "Formation&2026x",
+        },
+        expect=202,
+    )
+    pending = await portal.sign_in("tristan.marchand@hervedavid.com", "Formation&2026x")
+    me = await portal.call("GET", "/me", token=pending["access_token"], expect=200)
+    assert me["organisations"][0]["status"] == "pending"
+    assert me["organisations"][0]["modules"] == ["tickets"]  # the vendor's limited set
+
+    admin = (await portal.sign_in("8005551001", GOOD_PASSWORD))["access_token"]
+    listed = await portal.call(
+        "GET", "/organisation/users?search=formation", token=admin, expect=200
+    )
+    assert [u["last_name"] for u in listed["items"]] == ["Marchand"]
+    newcomer = listed["items"][0]["user_id"]
+    await portal.call("POST", f"/organisation/users/{newcomer}/activation", token=admin, expect=204)
+    active = await portal.sign_in("tristan.marchand@hervedavid.com", "Formation&2026x")
+    me = await portal.call("GET", "/me", token=active["access_token"], expect=200)
+    assert me["organisations"][0]["status"] == "active"
+
+    await portal.call("POST", f"/organisation/users/{newcomer}/block", token=admin, expect=204)
+    refreshed = await portal.call(
+        "POST", "/auth/refresh", json={"refresh_token": active["refresh_token"]}
+    )
+    assert refreshed["status"] == 401
+    blocked = await portal.call(
+        "POST",
+        "/auth/sign-in",
+        json={"login": "tristan.marchand@hervedavid.com", "password": "Formation&2026x"},
+    )
+    assert blocked["status"] == 403
+    # An admin cannot lock themselves out.
+    itself = await portal.call("POST", f"/organisation/users/{admin_id}/block", token=admin)
+    assert itself["status"] == 409
+
+
+async def test_no_organisation_sees_or_changes_another_organisations_people(
+    portal: Portal,
+) -> None:
+    staff = await back_office(portal)
+    org_a, admin_a, _ = await customer_with_access(portal, staff, code="A100")
+    org_b, user_b, _ = await customer_with_access(
+        portal, staff, code="B200", email="b.user@b-corp.example"
+    )
+    await portal.call(
+        "POST", f"/organisations/{org_a}/users/{admin_a}/administrator", token=staff, expect=204
+    )
+    admin = (await portal.sign_in("A100001", GOOD_PASSWORD))["access_token"]
+    for method, path in [
+        ("POST", f"/organisation/users/{user_b}/activation"),
+        ("POST", f"/organisation/users/{user_b}/block"),
+        ("PUT", f"/organisation/users/{user_b}/modules"),
+        ("POST", f"/organisation/users/{user_b}/administrator"),
+        ("POST", f"/organisation/users/{uuid.uuid4()}/block"),
+    ]:
+        answer = await portal.call(method, path, token=admin, json={"modules": ["tickets"]})
+        assert answer["status"] == 404, (method, path, answer)
+    listed = await portal.call("GET", "/organisation/users", token=admin, expect=200)
+    assert {u["user_id"] for u in listed["items"]} == {admin_a}
+    own = await portal.call("GET", "/organisation", token=admin, expect=200)
+    assert own["organisation_id"] == org_a
+    # Back-office routes are closed to customers, whatever id they guess.
+    for method, path in [
+        ("GET", f"/organisations/{org_b}"),
+        ("GET", f"/organisations/{org_b}/users"),
+        ("GET", f"/organisations/{org_b}/contacts"),
+        ("POST", f"/organisations/{org_b}/users/{user_b}/block"),
+        ("GET", "/organisations"),
+        ("GET", "/change-requests"),
+    ]:
+        answer = await portal.call(method, path, token=admin)
+        assert answer["status"] == 403, (method, path, answer)
+
+
+async def test_referent_changes_are_requests_the_back_office_decides(portal: Portal) -> None:
+    staff = await back_office(portal)
+    organisation_id, admin_id, _ = await customer_with_access(portal, staff)
+    await portal.call(
+        "POST",
+        f"/organisations/{organisation_id}/users/{admin_id}/administrator",
+        token=staff,
+        expect=204,
+    )
+    admin = (await portal.sign_in("8005551001", GOOD_PASSWORD))["access_token"]
+    stranger = str(uuid.uuid4())
+    refused = await portal.call(
+        "POST",
+        "/organisation/change-requests",
+        token=admin,
+        json={"referents": {"technical": stranger}},
+    )
+    assert refused["status"] == 422
+    created = await portal.call(
+        "POST",
+        "/organisation/change-requests",
+        token=admin,
+        json={"referents": {"technical": admin_id, "accounting": [admin_id], "dpo": admin_id}},
+        expect=201,
+    )
+    before = await portal.call("GET", "/organisation", token=admin, expect=200)
+    assert before["referents"]["technical"] is None
+    pending = await portal.call("GET", "/change-requests?status=pending", token=staff, expect=200)
+    assert [r["request_id"] for r in pending] == [created["request_id"]]
+    await portal.call(
+        "POST", f"/change-requests/{created['request_id']}/approval", token=staff, expect=204
+    )
+    after = await portal.call("GET", "/organisation", token=admin, expect=200)
+    assert after["referents"]["technical"] == admin_id
+    assert after["referents"]["accounting"] == [admin_id]
+    decided = await portal.call(
+        "POST", f"/change-requests/{created['request_id']}/approval", token=staff
+    )
+    assert decided["status"] == 409
+
+
+async def test_a_user_of_two_organisations_switches_without_signing_in_again(
+    portal: Portal,
+) -> None:
+    staff = await back_office(portal)
+    org_a, user_id, _ = await customer_with_access(portal, staff, code="A100")
+    org_b = await portal.call(
+        "POST", "/organisations", token=staff, json={**ORGANISATION, "code": "B200"}, expect=201
+    )
+    contact = await portal.call(
+        "POST",
+        f"/organisations/{org_b['organisation_id']}/contacts",
+        token=staff,
+        json=CONTACT,
+        expect=201,
+    )
+    granted = await portal.call(
+        "POST",
+        f"/contacts/{contact['contact_id']}/portal-access",
+        token=staff,
+        json={"modules": ["invoices"]},
+        expect=201,
+    )
+    assert granted["user_id"] == user_id  # the same person, one account
+    tokens = await portal.sign_in("A100001", GOOD_PASSWORD, organisation_id=org_a)
+    switched = await portal.call(
+        "POST",
+        "/auth/switch-organisation",
+        token=tokens["access_token"],
+        json={"organisation_id": org_b["organisation_id"]},
+        expect=200,
+    )
+    assert switched["organisation_id"] == org_b["organisation_id"]
+    elsewhere = await portal.call(
+        "POST",
+        "/auth/switch-organisation",
+        token=tokens["access_token"],
+        json={"organisation_id": str(uuid.uuid4())},
+    )
+    assert elsewhere["status"] == 403
+
+
+async def test_an_expired_password_must_be_changed_at_sign_in(
+    service_env: Callable[..., dict[str, Any]],
+) -> None:
+    key = new_sealing_key()
+    settings = IdentitySettings(
+        **service_env(sealing_key=key, identity_url=None, password_policy={"max_age_days": 90})
+    )
+    await create_admin(settings, ADMIN_EMAIL, ADMIN_PASSWORD)
+    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
+        portal = Portal(url, settings.database_url, Sealer(key), session)
+        await portal.sql("UPDATE identity.credentials SET changed_at = now() - interval '91 days'")
+        answer = await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD, remember_me=True)
+        assert answer["password_change_required"] is True
+        assert "access_token" not in answer
+        same = await portal.call(
+            "POST",
+            "/auth/password/expired",
+            json={"ticket": answer["ticket"], "new_password": ADMIN_PASSWORD},
+        )
+        assert same["status"] in {410, 422}
+        answer = await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+        tokens = await portal.call(
+            "POST",
+            "/auth/password/expired",
+            json={"ticket": answer["ticket"], "new_password": "Brand&New2027pw"},
+            expect=200,
+        )
+        assert tokens["access_token"]
+        assert (await portal.sign_in(ADMIN_EMAIL, "Brand&New2027pw"))["access_token"]
+
+
+async def test_the_password_policy_is_served_for_live_checks(portal: Portal) -> None:
+    policy = await portal.call("GET", "/auth/password-policy", expect=200)
+    rules = {rule["id"] for rule in policy["rules"]}
+    assert {"min_length", "digit", "upper_case", "special", "not_common"} <= rules
+    common = await portal.call(
+        "POST", "/auth/password-policy/check", json={"password": "P@ssw0rd1"}, expect=200
+    )
+    assert common["acceptable"] is False
+    assert [v["rule"] for v in common["violations"]] == ["not_common"]
+    fine = await portal.call(
+        "POST", "/auth/password-policy/check", json={"password": GOOD_PASSWORD}, expect=200
+    )
+    assert fine == {"acceptable": True, "violations": []}
