@@ -14,6 +14,7 @@ from pathlib import Path
 from devstack import broker, demo, mailcatcher, postgres, services
 from devstack.supervisor import StartFailed, Supervisor
 from shared import db
+from shared.sealing import new_sealing_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def data_dir() -> Path:
     """Everything the local portal keeps between runs: database, caught emails, logs."""
     return Path(os.environ.get("GUICHET_DATA_DIR", ROOT / ".guichet" / "data")).resolve()
+
+
+def sealing_key(data: Path) -> str:
+    """The local stack's sealing key, made on first start and kept with the data (so links
+    in emails caught before a restart still open)."""
+    path = data / "sealing-key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(new_sealing_key())
+    return path.read_text().strip()
 
 
 def say(message: str) -> None:
@@ -37,8 +48,13 @@ async def start(port_base: int, load_demo: bool) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    identity = next(s for s in services.SERVICES if s.name == "identity")
     env = {
-        "GUICHET_PUBLIC_URL": os.environ.get("GUICHET_PUBLIC_URL", "http://127.0.0.1:8100/"),
+        "GUICHET_PUBLIC_URL": os.environ.get(
+            "GUICHET_PUBLIC_URL", f"http://127.0.0.1:{port_base}/"
+        ),
+        "GUICHET_IDENTITY_URL": f"http://127.0.0.1:{ports.service(identity)}",
+        "GUICHET_SEALING_KEY": os.environ.get("GUICHET_SEALING_KEY") or sealing_key(data),
         "GUICHET_LOG_FORMAT": os.environ.get("GUICHET_LOG_FORMAT", "console"),
         "PYTHONUNBUFFERED": "1",
     }
@@ -62,10 +78,19 @@ async def start(port_base: int, load_demo: bool) -> int:
             await services.start(supervisor, service, ports.service(service), env)
         marker = data / "demo-loaded"
         if load_demo and not marker.exists():
-            tickets = next(s for s in services.SERVICES if s.name == "tickets")
-            count = await demo.load(f"http://127.0.0.1:{ports.service(tickets)}")
-            marker.write_text(f"{count} tickets\n")
-            say(f"Demo data loaded: {count} tickets (their confirmation emails are in the inbox).")
+            if "GUICHET_SMTP_URL" in external:
+                say("Demo data needs the local mail catcher (its invitation is read there).")
+            else:
+                accounts = await demo.load(
+                    f"http://127.0.0.1:{port_base}/api", f"http://127.0.0.1:{ports.mail_web}", env
+                )
+                marker.write_text(accounts.customer_login + "\n")
+                say(
+                    "Demo data loaded: Imprimerie Martin, its contacts and "
+                    f"{accounts.tickets} tickets (their emails are in the inbox).\n"
+                    f"  vendor admin  {accounts.admin_email} / {accounts.admin_password}\n"
+                    f"  customer      {accounts.customer_login} / {accounts.customer_password}"
+                )
         _print_urls(ports, env, external)
         exit_waiter = asyncio.create_task(supervisor.wait_for_exit())
         stop_waiter = asyncio.create_task(stopping.wait())

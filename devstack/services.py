@@ -28,6 +28,7 @@ class Service:
 
 
 SERVICES = (
+    Service("identity", 1),
     Service("tickets", 3),
     Service("notifications", 7),
 )
