@@ -76,21 +76,8 @@ async def start(port_base: int, load_demo: bool) -> int:
             env["GUICHET_SMTP_URL"] = f"smtp://127.0.0.1:{ports.smtp}"
         for service in services.SERVICES:
             await services.start(supervisor, service, ports.service(service), env)
-        marker = data / "demo-loaded"
-        if load_demo and not marker.exists():
-            if "GUICHET_SMTP_URL" in external:
-                say("Demo data needs the local mail catcher (its invitation is read there).")
-            else:
-                accounts = await demo.load(
-                    f"http://127.0.0.1:{port_base}/api", f"http://127.0.0.1:{ports.mail_web}", env
-                )
-                marker.write_text(accounts.customer_login + "\n")
-                say(
-                    "Demo data loaded: Imprimerie Martin, its contacts and "
-                    f"{accounts.tickets} tickets (their emails are in the inbox).\n"
-                    f"  vendor admin  {accounts.admin_email} / {accounts.admin_password}\n"
-                    f"  customer      {accounts.customer_login} / {accounts.customer_password}"
-                )
+        if load_demo and not (data / "demo-loaded").exists():
+            await _load_demo(data, port_base, ports, env, external)
         _print_urls(ports, env, external)
         exit_waiter = asyncio.create_task(supervisor.wait_for_exit())
         stop_waiter = asyncio.create_task(stopping.wait())
@@ -112,6 +99,24 @@ async def start(port_base: int, load_demo: bool) -> int:
         say("Stopping…")
         await supervisor.stop_all()
         say("Stopped. Data is kept in " + str(data) + " (./guichet reset clears it).")
+
+
+async def _load_demo(
+    data: Path, port_base: int, ports: services.Ports, env: dict[str, str], external: dict[str, str]
+) -> None:
+    if "GUICHET_SMTP_URL" in external:
+        say("Demo data needs the local mail catcher (its invitation is read there).")
+        return
+    accounts = await demo.load(
+        f"http://127.0.0.1:{port_base}/api", f"http://127.0.0.1:{ports.mail_web}", env
+    )
+    (data / "demo-loaded").write_text(accounts.customer_login + "\n")
+    say(
+        "Demo data loaded: Imprimerie Martin, its contacts and "
+        f"{accounts.tickets} tickets (their emails are in the inbox).\n"
+        f"  vendor admin  {accounts.admin_email} / {accounts.admin_password}\n"
+        f"  customer      {accounts.customer_login} / {accounts.customer_password}"
+    )
 
 
 def _print_urls(ports: services.Ports, env: dict[str, str], external: dict[str, str]) -> None:
