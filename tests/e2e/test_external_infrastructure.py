@@ -30,19 +30,22 @@ async def test_start_uses_the_given_database_broker_and_smtp_server(
             GUICHET_KAFKA_NAMESPACE=f"t{uuid.uuid4().hex[:10]}",
         )
         started = {line.split("|")[0].strip() for line in stack.output if "|" in line}
-        assert {"tickets", "notifications"} <= started
+        assert {"gateway", "identity", "tickets", "notifications"} <= started
         assert not started & {"postgres", "broker", "mail"}  # none of its own
 
-        # Demo tickets went into the given database, their emails to the given SMTP server.
+        # The demo organisation went into the given database, its invitation to the given
+        # SMTP server.
         connection = await asyncpg.connect(database_url)
         try:
-            assert await connection.fetchval("SELECT count(*) FROM tickets.tickets") == 3
+            count = await connection.fetchval("SELECT count(*) FROM identity.organisations")
+            assert count == 1
         finally:
             await connection.close()
-        await infrastructure.mail.wait_for("claire.martin@imprimerie-martin.example", count=2)
+        [invitation] = await infrastructure.mail.wait_for("claire.martin@imprimerie-martin.example")
+        assert "password/set?token=" in invitation["text"]
         async with (
             aiohttp.ClientSession() as session,
-            session.get(f"{stack.tickets_url}/readyz") as response,
+            session.get(f"{stack.api_url}/branding") as response,
         ):
             assert response.status == 200
         assert await stack.stop() == 0

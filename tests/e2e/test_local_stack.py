@@ -9,14 +9,15 @@ import os
 import signal
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from devstack.services import Ports
+from devstack import demo
+from devstack.services import SERVICES, Ports
 from tests.support import MailCatcher, eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +31,8 @@ def free_port_base() -> int:
         if base < 20000 or base > 60000:
             continue
         ports = Ports(base)
-        wanted = [ports.postgres, ports.kafka, ports.smtp, ports.mail_web, base + 3, base + 7]
+        wanted = [ports.postgres, ports.kafka, ports.smtp, ports.mail_web]
+        wanted += [ports.service(service) for service in SERVICES]
         if all(_free(port) for port in wanted):
             return base
     raise RuntimeError("no free block of ports")
@@ -51,8 +53,9 @@ class Stack:
         self.output: list[str] = []
 
     @property
-    def tickets_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.base + 3}"
+    def api_url(self) -> str:
+        """The gateway: the portal's one public entry."""
+        return f"http://127.0.0.1:{self.ports.base}/api"
 
     async def start(self, **external: str) -> None:
         """`./guichet start`; `external` GUICHET_* settings name infrastructure to use."""
@@ -127,20 +130,33 @@ def read_ticket_events(bootstrap: str) -> list:
         consumer.close()
 
 
+async def sign_in(session: aiohttp.ClientSession, api_url: str, login: str, password: str) -> str:
+    async with session.post(
+        f"{api_url}/auth/sign-in", json={"login": login, "password": password}
+    ) as response:
+        assert response.status == 200, await response.text()
+        return (await response.json())["access_token"]
+
+
 async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is_published(
     stack: Stack,
 ) -> None:
     await stack.start()
+    assert any(demo.ADMIN_EMAIL in line for line in stack.output)  # the demo accounts
     inbox = MailCatcher(f"http://127.0.0.1:{stack.ports.mail_web}")
-    demo = await inbox.wait_for("claire.martin@imprimerie-martin.example", count=2)
-    assert all("est enregistrée" in mail["subject"] for mail in demo)
+    claire = "claire.martin@imprimerie-martin.example"
+
+    async def demo_ticket_emails() -> list:
+        return [m for m in await inbox.to(claire) if "est enregistrée" in m["subject"]]
+
+    await eventually(lambda: _count(demo_ticket_emails, 3), timeout=30)
 
     trace_id = uuid.uuid4().hex
     requester = f"e2e-{uuid.uuid4().hex[:8]}@client.example"
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{stack.tickets_url}/tickets",
+    async with aiohttp.ClientSession() as session:
+        token = await sign_in(session, stack.api_url, claire, demo.CUSTOMER_PASSWORD)
+        async with session.post(
+            f"{stack.api_url}/tickets",
             json={
                 "title": "Imprimante bloquée",
                 "description": "Erreur E-42 affichée.",
@@ -148,13 +164,12 @@ async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is
                 "requester_email": requester,
             },
             headers={
-                "X-Guichet-Organisation": str(uuid.uuid4()),
+                "Authorization": f"Bearer {token}",
                 "traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01",
             },
-        ) as response,
-    ):
-        assert response.status == 201
-        ticket = await response.json()
+        ) as response:
+            assert response.status == 201, await response.text()
+            ticket = await response.json()
 
     [mail] = await inbox.wait_for(requester)
     assert mail["subject"] == (
@@ -179,19 +194,27 @@ async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is
 
     # Started again: the data is still there, and a fresh broker re-sends nothing to anyone.
     await stack.start()
-    async with (
-        aiohttp.ClientSession(headers={"X-Guichet-Organisation": str(uuid.uuid4())}) as session,
-        session.get(f"{stack.tickets_url}/tickets/{ticket['ticket_id']}") as response,
-    ):
-        assert response.status == 404  # another organisation still sees nothing
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{stack.api_url}/tickets/{ticket['ticket_id']}") as response:
+            assert response.status == 401  # no token, no ticket
+        token = await sign_in(session, stack.api_url, claire, demo.CUSTOMER_PASSWORD)
+        async with session.get(
+            f"{stack.api_url}/tickets/{ticket['ticket_id']}",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response:
+            assert response.status == 200
     await eventually(
         lambda: asyncio.to_thread(read_ticket_events, f"127.0.0.1:{stack.ports.kafka}"),
         timeout=30,
     )  # the relay republished the event store to the new broker
     await asyncio.sleep(3)
     assert len(await inbox.to(requester)) == 1
-    assert len(await inbox.to("claire.martin@imprimerie-martin.example")) == 2
+    assert len(await demo_ticket_emails()) == 3
     assert await stack.stop() == 0
+
+
+async def _count(emails: Callable[[], Awaitable[list]], expected: int) -> bool:
+    return len(await emails()) >= expected
 
 
 def test_reset_clears_the_local_data(tmp_path: Path) -> None:
