@@ -48,6 +48,7 @@ def create_service_app(
     background: tuple[BackgroundWork, ...] = (),
     key_source: KeySource | None = None,
     authenticated: bool = False,
+    serve_openapi: bool = True,
 ) -> web.Application:
     """An app with the kit wired in: migrations, the database pool, the event store, the
     outbox relay, the consumer (when the service subscribes), health, metrics, errors, and
@@ -115,7 +116,8 @@ def create_service_app(
     for work in background:
         app.cleanup_ctx.append(_background_task(work))
     app.add_routes(health.routes)
-    openapi.serve_document(app, title=f"Guichet {service}")
+    if serve_openapi:  # off for the gateway, which serves the merged public document there
+        openapi.serve_document(app, title=f"Guichet {service}")
     return app
 
 

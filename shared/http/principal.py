@@ -34,6 +34,8 @@ class Principal:
     modules: frozenset[Module]
     branch_id: uuid.UUID | None
     session_id: str | None
+    networks: tuple[str, ...] = ()
+    """Networks (CIDR) the user may call from; empty: any (enforced by the gateway)."""
 
     @classmethod
     def from_claims(cls, claims: AccessClaims) -> Principal:
@@ -44,6 +46,7 @@ class Principal:
             modules=claims.modules,
             branch_id=claims.branch,
             session_id=claims.sid,
+            networks=claims.ipr,
         )
 
     @property
