@@ -353,6 +353,30 @@ async def test_a_new_staff_member_gets_their_code_and_link(idp: Identity) -> Non
     assert EXPIRES_EN in mail["text"]
 
 
+async def test_a_staff_member_without_an_invitation_is_sent_to_the_sign_in_page(
+    idp: Identity,
+) -> None:
+    user_id, email = uuid.uuid4(), address("agent")
+    await idp.publish(
+        user_id,
+        identity.StaffAccountCreated(
+            user_id=user_id,
+            user_code="AGENT8",
+            email=email,
+            first_name="Léa",
+            last_name="Petit",
+            language="fr",
+            role=Role.VENDOR_BACK_OFFICE,
+        ),
+    )
+
+    mail = await one_mail(idp, email)
+    assert mail["subject"] == f"Votre compte collaborateur {VENDOR} a été créé"
+    assert "Votre identifiant : AGENT8" in mail["text"]
+    assert f"Connectez-vous au portail : {PORTAL}" in mail["text"]
+    assert "password/set" not in mail["text"] + mail["html"]
+
+
 # --- passwords -------------------------------------------------------------------------------
 
 
