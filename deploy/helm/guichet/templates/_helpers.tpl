@@ -105,9 +105,101 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
       name: {{ required (printf "smtp.existingSecret is required: %s sends mail" .name) $root.Values.smtp.existingSecret }}
       key: {{ $root.Values.smtp.secretKey | default "url" }}
 {{- end }}
+{{- if .values.sealingKey }}
+- name: GUICHET_SEALING_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "guichet.sealingKeySecretName" $root }}
+      key: {{ $root.Values.sealingKey.secretKey | default "key" }}
+{{- end }}
+{{- if ne .name "identity" }}
+# Where access tokens' verification keys (JWKS) are fetched.
+- name: GUICHET_IDENTITY_URL
+  value: {{ include "guichet.identityUrl" $root | quote }}
+{{- end }}
+{{- if eq .name "identity" }}
+{{- with .values.passwordPolicy }}
+- name: GUICHET_PASSWORD_POLICY
+  value: {{ toJson . | quote }}
+{{- end }}
+{{- $logo := .values.logo | default dict }}
+{{- if $logo.existingConfigMap }}
+- name: GUICHET_VENDOR_LOGO_PATH
+  value: {{ printf "/etc/guichet/branding/%s" (required "services.identity.logo.key is required with logo.existingConfigMap" $logo.key) | quote }}
+{{- end }}
+{{- end }}
+{{- if eq .name "gateway" }}
+- name: GUICHET_UPSTREAMS
+  value: {{ include "guichet.upstreams" $root | quote }}
+{{- with .values.trustedProxies }}
+- name: GUICHET_TRUSTED_PROXIES
+  value: {{ toJson . | quote }}
+{{- end }}
+{{- end }}
 {{- range $key, $value := .values.env }}
 - name: {{ $key }}
   value: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Volumes a service needs besides /tmp (today: the identity service's logo), and where they are
+mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>).
+*/}}
+{{- define "guichet.extraVolumes" -}}
+{{- $logo := .values.logo | default dict }}
+{{- if and (eq .name "identity") $logo.existingConfigMap }}
+- name: branding
+  configMap:
+    name: {{ $logo.existingConfigMap }}
+{{- end }}
+{{- end }}
+
+{{- define "guichet.extraVolumeMounts" -}}
+{{- $logo := .values.logo | default dict }}
+{{- if and (eq .name "identity") $logo.existingConfigMap }}
+- name: branding
+  mountPath: /etc/guichet/branding
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Internal URL of the identity service: where every other service fetches the JWKS. */}}
+{{- define "guichet.identityUrl" -}}
+{{- if .Values.identityUrl }}
+{{- .Values.identityUrl }}
+{{- else }}
+{{- if not .Values.services.identity.enabled }}
+{{- fail "services.identity is disabled: set identityUrl to where the other services reach identity" }}
+{{- end }}
+{{- printf "http://%s:%v" (include "guichet.componentName" (dict "root" . "name" "identity")) .Values.service.port }}
+{{- end }}
+{{- end }}
+
+{{/* GUICHET_UPSTREAMS of the gateway: every other enabled service's internal URL, as JSON. */}}
+{{- define "guichet.upstreams" -}}
+{{- $root := . }}
+{{- $upstreams := dict }}
+{{- range $name, $values := .Values.services }}
+{{- if and $values.enabled (ne $name "gateway") }}
+{{- $_ := set $upstreams $name (printf "http://%s:%v" (include "guichet.componentName" (dict "root" $root "name" $name)) $root.Values.service.port) }}
+{{- end }}
+{{- end }}
+{{- if and (not .Values.services.identity.enabled) .Values.identityUrl }}
+{{- $_ := set $upstreams "identity" .Values.identityUrl }}
+{{- end }}
+{{- toJson $upstreams }}
+{{- end }}
+
+{{/*
+Name of the Secret holding GUICHET_SEALING_KEY: values' sealingKey.existingSecret, or the one
+this chart makes from sealingKey.value. Shared by identity and notifications only.
+*/}}
+{{- define "guichet.sealingKeySecretName" -}}
+{{- if .Values.sealingKey.existingSecret }}
+{{- .Values.sealingKey.existingSecret }}
+{{- else }}
+{{- printf "%s-sealing-key" (include "guichet.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
 
@@ -231,11 +323,13 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- include "guichet.extraVolumeMounts" . | nindent 12 }}
       volumes:
         # The root filesystem is read-only; /tmp is the one writable place.
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- include "guichet.extraVolumes" . | nindent 8 }}
       {{- with $values.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
