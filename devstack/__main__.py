@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -57,6 +58,7 @@ async def start(port_base: int, load_demo: bool) -> int:
         "GUICHET_SEALING_KEY": os.environ.get("GUICHET_SEALING_KEY") or sealing_key(data),
         "GUICHET_LOG_FORMAT": os.environ.get("GUICHET_LOG_FORMAT", "console"),
         "PYTHONUNBUFFERED": "1",
+        "GUICHET_UPSTREAMS": json.dumps(services.upstreams(ports)),  # where the gateway routes
     }
     try:
         external = {

@@ -28,6 +28,7 @@ class Service:
 
 
 SERVICES = (
+    Service("gateway", 0),  # the portal's API: the one public entry, at the base port
     Service("identity", 1),
     Service("tickets", 3),
     Service("notifications", 7),
@@ -58,6 +59,15 @@ class Ports:
     @property
     def mail_web(self) -> int:
         return self.base + 80
+
+
+def upstreams(ports: Ports) -> dict[str, str]:
+    """Where the gateway finds every other service (GUICHET_UPSTREAMS)."""
+    return {
+        service.name: f"http://127.0.0.1:{ports.service(service)}"
+        for service in SERVICES
+        if service.name != "gateway"
+    }
 
 
 async def ready(url: str) -> bool:
