@@ -141,6 +141,7 @@ class TokenVerifier:
     def __init__(self, key_source: KeySource, issuer: str) -> None:
         self.key_source = key_source
         self.issuer = issuer.rstrip("/")
+        self._claims = _claims_registry(self.issuer)  # stateless: reads the clock per call
 
     async def verify(self, token: str) -> AccessClaims:
         """The token's claims, or `InvalidToken`: bad form, algorithm, key, signature,
@@ -163,7 +164,7 @@ class TokenVerifier:
             raise InvalidToken("unknown key id")
         try:
             decoded = jwt.decode(token, key, algorithms=[SIGNING_ALGORITHM])
-            _claims_registry(self.issuer).validate(decoded.claims)
+            self._claims.validate(decoded.claims)
         except JoseError as error:
             raise InvalidToken(f"{type(error).__name__}: {error}") from None
         except (ValueError, TypeError) as error:
