@@ -13,9 +13,9 @@ from typing import Any
 
 import aiohttp
 
-ADMIN_EMAIL = "admin@guichet.localhost"
+ADMIN_EMAIL = "admin@guichet.example"
 ADMIN_PASSWORD = "Comptoir&Vendeur77"  # noqa: S105 - the local demo's, printed at start
-CUSTOMER_PASSWORD = "Imprimerie&Martin26"  # noqa: S105 - idem
+CUSTOMER_PASSWORD = "Presse&Rotative26"  # noqa: S105 - idem
 
 ORGANISATION = {
     "code": "IMP001",
@@ -94,7 +94,7 @@ async def create_admin(env: dict[str, str]) -> None:
             "GUICHET_ADMIN_EMAIL": ADMIN_EMAIL,
             "GUICHET_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "GUICHET_ADMIN_FIRST_NAME": "Alice",
-            "GUICHET_ADMIN_LAST_NAME": "Vendeur",
+            "GUICHET_ADMIN_LAST_NAME": "Durand",
         },
     )
     if await process.wait() != 0:

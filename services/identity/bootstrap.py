@@ -13,6 +13,8 @@ import os
 import sys
 import uuid
 
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
 from services.identity import credentials, queries
 from services.identity.app import MIGRATIONS
 from services.identity.domain import User
@@ -90,6 +92,11 @@ async def create_admin_command(settings: IdentitySettings) -> None:
     if not email or not password:
         print("GUICHET_ADMIN_EMAIL and GUICHET_ADMIN_PASSWORD are needed.", file=sys.stderr)
         raise SystemExit(2)
+    try:
+        TypeAdapter(EmailStr).validate_python(email)
+    except ValidationError:
+        print("GUICHET_ADMIN_EMAIL is not a usable email address.", file=sys.stderr)
+        raise SystemExit(2) from None
     try:
         created = await create_admin(
             settings,
