@@ -23,7 +23,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append_throughput, password_hashing, relay_latency
+from bench import append_throughput, password_hashing, relay_latency, token_verification
 from devstack import broker, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging
@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "append_throughput": append_throughput.run,
     "relay_latency": relay_latency.run,
     "password_hashing": password_hashing.run,
+    "token_verification": token_verification.run,
 }
 
 
