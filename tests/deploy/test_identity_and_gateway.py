@@ -3,8 +3,7 @@ only, every other service knows where identity's keys are, and only the gateway 
 from outside (compose's published ports, the chart's Ingress and NetworkPolicies).
 
 The Helm tests render the chart with the `helm` command or, without it, the helm-python-sdk
-package (Helm's Go engine as a library); with neither they are skipped, and the checks of
-values.yaml and docker-compose.yml still run.
+package (Helm's Go engine as a library, a dev dependency), so they always run.
 """
 
 from __future__ import annotations
