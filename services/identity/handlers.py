@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, Self, TypeVar
+from typing import TypeVar
 
 import asyncpg
 
@@ -28,19 +28,11 @@ from services.identity.domain_types import (
     normalise_email,
 )
 from services.identity.events import AccountBlocked, OneTimeLink
+from shared.aggregate import Aggregate
 from shared.auth.claims import Module, Role
 from shared.events import DomainEvent
 from shared.eventstore import EventContext, EventStore
 from shared.sealing import Sealer
-
-
-class Aggregate(Protocol):
-    version: int
-    STREAM_TYPE: str
-
-    @classmethod
-    def from_history(cls, aggregate_id: uuid.UUID, events: list[DomainEvent]) -> Self: ...
-
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from services.tickets.domain_types import Priority, TicketStatus
 from services.tickets.events import TicketOpened
+from shared.aggregate import Aggregate
 from shared.events import DomainEvent
-
-STREAM_TYPE = "ticket"
 
 
 class TicketRuleBroken(ValueError):
@@ -17,19 +16,14 @@ class TicketRuleBroken(ValueError):
 
 
 @dataclass
-class Ticket:
+class Ticket(Aggregate):
     ticket_id: uuid.UUID
     version: int = 0
     status: TicketStatus | None = None
     priority: Priority | None = None
     requester_email: str | None = None
 
-    @classmethod
-    def from_history(cls, ticket_id: uuid.UUID, events: list[DomainEvent]) -> Ticket:
-        ticket = cls(ticket_id)
-        for event in events:
-            ticket.apply(event)
-        return ticket
+    STREAM_TYPE = "ticket"
 
     def apply(self, event: DomainEvent) -> None:
         match event:

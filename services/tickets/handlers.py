@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.tickets import projections
-from services.tickets.domain import STREAM_TYPE, Ticket
+from services.tickets.domain import Ticket
 from services.tickets.domain_types import Priority
 from shared.eventstore import EventContext, EventStore
 
@@ -37,7 +37,7 @@ async def open_ticket(
         recorded = await store.append(
             connection,
             stream_id=str(ticket.ticket_id),
-            stream_type=STREAM_TYPE,
+            stream_type=Ticket.STREAM_TYPE,
             expected_version=ticket.version,
             events=events,
             context=context,

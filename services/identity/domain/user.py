@@ -1,5 +1,5 @@
-"""Identity's aggregates: organisations, contacts and users. State is folded from events; a
-command checks invariants and returns new events. No I/O."""
+"""The user aggregate: an account, its memberships of organisations, its password events
+and its personal data."""
 
 from __future__ import annotations
 
@@ -7,302 +7,30 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from services.identity.domain.errors import InvalidCommand, RuleBroken
 from services.identity.domain_types import (
-    ContactDetails,
     Language,
     MembershipStatus,
-    OrganisationDetails,
-    OrganisationStatus,
-    Referents,
 )
 from services.identity.events import (
     AccountActivated,
     AccountBlocked,
     ConsentGiven,
     ConsentWithdrawn,
-    ContactAdded,
-    ContactUpdated,
     CustomerAdminAppointed,
     ErasureRequested,
     ModulesChanged,
     OneTimeLink,
-    OrganisationChangeApproved,
-    OrganisationChangeRejected,
-    OrganisationChangeRequested,
-    OrganisationDetailsChanged,
-    OrganisationRegistered,
     PasswordChanged,
     PasswordResetRequested,
     PersonalInformationChanged,
     PortalAccessGranted,
-    ReferentsChanged,
     StaffAccountCreated,
     UserSelfRegistered,
 )
+from shared.aggregate import Aggregate
 from shared.auth.claims import CUSTOMER_ROLES, VENDOR_ROLES, Module, Role
 from shared.events import DomainEvent
-
-
-class RuleBroken(ValueError):
-    """A command the aggregate's current state does not allow (answered 409)."""
-
-
-class InvalidCommand(ValueError):
-    """A command whose content is wrong whatever the state (answered 422)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-# --- organisations ---------------------------------------------------------------------------
-
-
-@dataclass
-class PendingChange:
-    requested_by: uuid.UUID
-    details: OrganisationDetails | None
-    referents: Referents | None
-
-
-@dataclass
-class Organisation:
-    organisation_id: uuid.UUID
-    version: int = 0
-    code: str = ""
-    status: OrganisationStatus = OrganisationStatus.ACTIVE
-    language: Language = "fr"
-    currency: str = "EUR"
-    details: OrganisationDetails | None = None
-    referents: Referents = field(default_factory=Referents)
-    pending: dict[uuid.UUID, PendingChange] = field(default_factory=dict)
-
-    STREAM_TYPE = "organisation"
-
-    @classmethod
-    def from_history(cls, organisation_id: uuid.UUID, events: list[DomainEvent]) -> Organisation:
-        organisation = cls(organisation_id)
-        for event in events:
-            organisation.apply(event)
-        return organisation
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
-
-    def apply(self, event: DomainEvent) -> None:
-        match event:
-            case OrganisationRegistered() | OrganisationDetailsChanged():
-                if isinstance(event, OrganisationRegistered):
-                    self.code = event.code
-                self.status = event.status
-                self.language = event.language
-                self.currency = event.currency
-                self.details = event.details
-            case ReferentsChanged():
-                self.referents = event.referents
-            case OrganisationChangeRequested():
-                self.pending[event.request_id] = PendingChange(
-                    event.requested_by, event.details, event.referents
-                )
-            case OrganisationChangeApproved() | OrganisationChangeRejected():
-                self.pending.pop(event.request_id, None)
-        self.version += 1
-
-    def register(
-        self,
-        *,
-        code: str,
-        status: OrganisationStatus,
-        language: Language,
-        currency: str,
-        details: OrganisationDetails,
-    ) -> list[DomainEvent]:
-        if self.exists:
-            raise RuleBroken("this organisation already exists")
-        _check_branches(details)
-        return [
-            OrganisationRegistered(
-                organisation_id=self.organisation_id,
-                code=code,
-                status=status,
-                language=language,
-                currency=currency,
-                details=details,
-            )
-        ]
-
-    def change_details(
-        self,
-        *,
-        status: OrganisationStatus,
-        language: Language,
-        currency: str,
-        details: OrganisationDetails,
-    ) -> list[DomainEvent]:
-        self._require_existence()
-        _check_branches(details)
-        if (status, language, currency, details) == (
-            self.status,
-            self.language,
-            self.currency,
-            self.details,
-        ):
-            return []
-        return [
-            OrganisationDetailsChanged(
-                organisation_id=self.organisation_id,
-                status=status,
-                language=language,
-                currency=currency,
-                details=details,
-            )
-        ]
-
-    def request_change(
-        self,
-        *,
-        request_id: uuid.UUID,
-        requested_by: uuid.UUID,
-        details: OrganisationDetails | None,
-        referents: Referents | None,
-        active_members: set[uuid.UUID],
-    ) -> list[DomainEvent]:
-        self._require_existence()
-        if details is None and referents is None:
-            raise InvalidCommand("details", "a change request must change something")
-        if details is not None:
-            _check_branches(details)
-        if referents is not None:
-            _check_referents(referents, active_members)
-        return [
-            OrganisationChangeRequested(
-                request_id=request_id,
-                organisation_id=self.organisation_id,
-                requested_by=requested_by,
-                details=details,
-                referents=referents,
-            )
-        ]
-
-    def approve_change(
-        self, *, request_id: uuid.UUID, decided_by: uuid.UUID, active_members: set[uuid.UUID]
-    ) -> list[DomainEvent]:
-        change = self._pending(request_id)
-        events: list[DomainEvent] = [
-            OrganisationChangeApproved(
-                request_id=request_id,
-                organisation_id=self.organisation_id,
-                requested_by=change.requested_by,
-                decided_by=decided_by,
-            )
-        ]
-        if change.details is not None and change.details != self.details:
-            events.append(
-                OrganisationDetailsChanged(
-                    organisation_id=self.organisation_id,
-                    status=self.status,
-                    language=self.language,
-                    currency=self.currency,
-                    details=change.details,
-                )
-            )
-        if change.referents is not None and change.referents != self.referents:
-            # Users may have been blocked since the request: check again when it takes effect.
-            _check_referents(change.referents, active_members)
-            events.append(
-                ReferentsChanged(organisation_id=self.organisation_id, referents=change.referents)
-            )
-        return events
-
-    def reject_change(
-        self, *, request_id: uuid.UUID, decided_by: uuid.UUID, reason: str
-    ) -> list[DomainEvent]:
-        change = self._pending(request_id)
-        return [
-            OrganisationChangeRejected(
-                request_id=request_id,
-                organisation_id=self.organisation_id,
-                requested_by=change.requested_by,
-                decided_by=decided_by,
-                reason=reason,
-            )
-        ]
-
-    def _pending(self, request_id: uuid.UUID) -> PendingChange:
-        self._require_existence()
-        change = self.pending.get(request_id)
-        if change is None:
-            raise RuleBroken("this change request is not waiting for a decision")
-        return change
-
-    def _require_existence(self) -> None:
-        if not self.exists:
-            raise RuleBroken("there is no such organisation")
-
-
-def _check_branches(details: OrganisationDetails) -> None:
-    ids = [branch.branch_id for branch in details.branches]
-    if len(ids) != len(set(ids)):
-        raise InvalidCommand("details.branches", "two branches have the same id")
-
-
-def _check_referents(referents: Referents, active_members: set[uuid.UUID]) -> None:
-    if len(set(referents.accounting)) != len(referents.accounting):
-        raise InvalidCommand("referents.accounting", "an accounting referent is named twice")
-    inactive = referents.users() - active_members
-    if inactive:
-        raise InvalidCommand("referents", "only active users of the organisation can be referents")
-
-
-# --- contacts --------------------------------------------------------------------------------
-
-
-@dataclass
-class Contact:
-    contact_id: uuid.UUID
-    version: int = 0
-    organisation_id: uuid.UUID | None = None
-    details: ContactDetails | None = None
-
-    STREAM_TYPE = "contact"
-
-    @classmethod
-    def from_history(cls, contact_id: uuid.UUID, events: list[DomainEvent]) -> Contact:
-        contact = cls(contact_id)
-        for event in events:
-            contact.apply(event)
-        return contact
-
-    def apply(self, event: DomainEvent) -> None:
-        match event:
-            case ContactAdded() | ContactUpdated():
-                self.organisation_id = event.organisation_id
-                self.details = event.details
-        self.version += 1
-
-    def add(self, *, organisation_id: uuid.UUID, details: ContactDetails) -> list[DomainEvent]:
-        if self.version:
-            raise RuleBroken("this contact already exists")
-        return [
-            ContactAdded(
-                contact_id=self.contact_id, organisation_id=organisation_id, details=details
-            )
-        ]
-
-    def update(self, *, details: ContactDetails) -> list[DomainEvent]:
-        if self.organisation_id is None:
-            raise RuleBroken("there is no such contact")
-        if details == self.details:
-            return []
-        return [
-            ContactUpdated(
-                contact_id=self.contact_id, organisation_id=self.organisation_id, details=details
-            )
-        ]
-
-
-# --- users -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -319,7 +47,7 @@ class Membership:
 
 
 @dataclass
-class User:
+class User(Aggregate):
     user_id: uuid.UUID
     version: int = 0
     user_code: str = ""
@@ -336,13 +64,6 @@ class User:
     erasure_requested: bool = False
 
     STREAM_TYPE = "user"
-
-    @classmethod
-    def from_history(cls, user_id: uuid.UUID, events: list[DomainEvent]) -> User:
-        user = cls(user_id)
-        for event in events:
-            user.apply(event)
-        return user
 
     @property
     def exists(self) -> bool:
