@@ -1,4 +1,4 @@
-"""Password policy, checks and hashing (services/identity/passwords.py): pure code, no servers."""
+"""Password policy, checks and hashing (services/identity/passwords/): pure code, no servers."""
 
 from __future__ import annotations
 
