@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from aiohttp import web
@@ -16,7 +15,7 @@ from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.middleware import REQUEST_ID
 from shared.http.openapi import operation
 from shared.http.principal import acting_principal, require_module
-from shared.http.problems import Problem, read_json
+from shared.http.problems import Problem, path_id, read_json
 
 routes = web.RouteTableDef()
 
@@ -33,13 +32,6 @@ class OpenTicketRequest(BaseModel):
     description: Description
     priority: Priority = Priority.NORMAL
     requester_email: EmailStr
-
-
-def _ticket_id(request: web.Request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.match_info["ticket_id"])
-    except ValueError:
-        raise Problem(404, "Not found", "There is no such ticket.") from None
 
 
 @routes.post("/tickets")
@@ -86,7 +78,7 @@ async def get_ticket(request: web.Request) -> web.Response:
     require_module(principal, Module.TICKETS)
     organisation_id = principal.acting_organisation()
     ticket = await queries.ticket_of_organisation(
-        request.app[DB_POOL], organisation_id, _ticket_id(request)
+        request.app[DB_POOL], organisation_id, path_id(request, "ticket_id", "ticket")
     )
     if ticket is None:
         raise Problem(404, "Not found", "There is no such ticket.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -79,3 +80,12 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
         if any(problem["type"] == "json_invalid" for problem in error.errors()):
             raise Problem(400, "Malformed JSON", "The body is not valid JSON.") from None
         raise validation_problem(error) from None
+
+
+def path_id(request: web.Request, name: str, what: str) -> uuid.UUID:
+    """The UUID in the path parameter `name`; a malformed one is a resource that does not
+    exist (404 "There is no such <what>."), never a 400 that confirms the route."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError:
+        raise Problem(404, "Not found", f"There is no such {what}.") from None

@@ -60,13 +60,6 @@ def actor(principal: Principal) -> uuid.UUID:
         raise Problem(403, "Forbidden", "Only a user can do this.") from None
 
 
-def path_id(request: web.Request, name: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.match_info[name])
-    except ValueError:
-        raise Problem(404, "Not found", f"There is no such {what}.") from None
-
-
 def ip_of(request: web.Request) -> str | None:
     address = client_ip(request)
     return str(address) if address else None

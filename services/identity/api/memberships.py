@@ -11,14 +11,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from services.identity import handlers, queries
-from services.identity.api.common import IDENTITY_SETTINGS, actor, context, path_id
+from services.identity.api.common import IDENTITY_SETTINGS, actor, context
 from services.identity.domain import User
 from shared.auth.claims import VENDOR_ROLES, Module, Role
 from shared.events import DomainEvent
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
 from shared.http.principal import acting_principal, forbidden, require_role
-from shared.http.problems import Problem, read_json
+from shared.http.problems import Problem, path_id, read_json
 
 routes = web.RouteTableDef()
 

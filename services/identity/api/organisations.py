@@ -15,7 +15,6 @@ from services.identity.api.common import (
     actor,
     context,
     json_response,
-    path_id,
 )
 from services.identity.domain_types import (
     ContactDetails,
@@ -30,7 +29,7 @@ from shared.auth.claims import CUSTOMER_ROLES, VENDOR_ROLES, Module, Role
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
 from shared.http.principal import acting_principal, forbidden, require_role
-from shared.http.problems import Problem, read_json
+from shared.http.problems import Problem, path_id, read_json
 
 routes = web.RouteTableDef()
 BACK_OFFICE = (Role.VENDOR_BACK_OFFICE, Role.VENDOR_ADMIN)
