@@ -146,6 +146,8 @@ async def project(  # noqa: PLR0912 - one case per event, flat on purpose
                 await _update_membership(connection, event, at, modules=sorted(event.modules))
             case ev.CustomerAdminAppointed():
                 await _update_membership(connection, event, at, role=Role.CUSTOMER_ADMIN.value)
+            case ev.CustomerAdminRevoked():
+                await _update_membership(connection, event, at, role=Role.CUSTOMER_USER.value)
             case ev.PersonalInformationChanged():
                 await connection.execute(
                     "UPDATE users SET first_name = $2, last_name = $3, function = $4,"
@@ -221,7 +223,11 @@ async def _insert_membership(
 
 async def _update_membership(
     connection: asyncpg.Connection,
-    event: ev.AccountActivated | ev.AccountBlocked | ev.ModulesChanged | ev.CustomerAdminAppointed,
+    event: ev.AccountActivated
+    | ev.AccountBlocked
+    | ev.ModulesChanged
+    | ev.CustomerAdminAppointed
+    | ev.CustomerAdminRevoked,
     at: Any,
     **columns: Any,
 ) -> None:

@@ -103,16 +103,21 @@ async def set_membership_status(
     )
 
 
-async def appoint_admin(
-    connection: asyncpg.Connection, *, user_id: uuid.UUID, organisation_id: uuid.UUID
+async def set_admin(
+    connection: asyncpg.Connection,
+    *,
+    user_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    is_admin: bool,
 ) -> None:
     await connection.execute(
         "INSERT INTO directory_memberships (user_id, organisation_id, is_admin)"
-        " VALUES ($1, $2, true)"
-        " ON CONFLICT (user_id, organisation_id) DO UPDATE SET is_admin = true,"
+        " VALUES ($1, $2, $3)"
+        " ON CONFLICT (user_id, organisation_id) DO UPDATE SET is_admin = excluded.is_admin,"
         " updated_at = now()",
         user_id,
         organisation_id,
+        is_admin,
     )
 
 

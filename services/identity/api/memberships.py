@@ -157,3 +157,17 @@ async def appoint_admin(request: web.Request) -> web.Response:
             organisation_id=organisation_id, by=by
         ),
     )
+
+
+@routes.delete("/organisation/users/{user_id}/administrator")
+@routes.delete("/organisations/{organisation_id}/users/{user_id}/administrator")
+@operation(
+    "Remove a user's administrator role; they stay a user of the organisation",
+    responses={204: None, 404: None, 409: None},
+    tags=("organisation users",),
+)
+async def revoke_admin(request: web.Request) -> web.Response:
+    return await _change(
+        request,
+        lambda user, organisation_id, by: user.revoke_admin(organisation_id=organisation_id, by=by),
+    )

@@ -18,6 +18,7 @@ from services.identity.events import (
     ConsentGiven,
     ConsentWithdrawn,
     CustomerAdminAppointed,
+    CustomerAdminRevoked,
     ErasureRequested,
     ModulesChanged,
     OneTimeLink,
@@ -113,6 +114,8 @@ class User(Aggregate):
                 self.memberships[event.organisation_id].modules = event.modules
             case CustomerAdminAppointed():
                 self.memberships[event.organisation_id].role = Role.CUSTOMER_ADMIN
+            case CustomerAdminRevoked():
+                self.memberships[event.organisation_id].role = Role.CUSTOMER_USER
             case PasswordChanged():
                 self.has_password = True
             case PersonalInformationChanged():
@@ -285,6 +288,19 @@ class User(Aggregate):
             )
         ]
 
+    def revoke_admin(self, *, organisation_id: uuid.UUID, by: uuid.UUID) -> list[DomainEvent]:
+        membership = self._membership(organisation_id)
+        # Nobody removes their own role: an organisation always keeps the admin who acts.
+        if by == self.user_id:
+            raise RuleBroken("you cannot remove your own administrator role")
+        if membership.role is not Role.CUSTOMER_ADMIN:
+            return []
+        return [
+            CustomerAdminRevoked(
+                user_id=self.user_id, organisation_id=organisation_id, revoked_by=by
+            )
+        ]
+
     def _membership(self, organisation_id: uuid.UUID) -> Membership:
         membership = self.memberships.get(organisation_id)
         if membership is None:
@@ -298,7 +314,12 @@ class User(Aggregate):
     ) -> list[DomainEvent]:
         self._require_existence()
         return [
-            PasswordChanged(user_id=self.user_id, set_by_user=set_by_user, expires_at=expires_at)
+            PasswordChanged(
+                user_id=self.user_id,
+                set_by_user=set_by_user,
+                expires_at=expires_at,
+                first_set=not self.has_password,
+            )
         ]
 
     def request_password_reset(self, *, reset: OneTimeLink) -> list[DomainEvent]:

@@ -545,3 +545,80 @@ async def test_the_password_policy_is_served_for_live_checks(portal: Portal) -> 
         "POST", "/auth/password-policy/check", json={"password": GOOD_PASSWORD}, expect=200
     )
     assert fine == {"acceptable": True, "violations": []}
+
+
+async def test_an_admin_role_is_given_and_removed_but_never_by_its_holder(portal: Portal) -> None:
+    staff = await back_office(portal)
+    organisation_id, first_id, first_code = await customer_with_access(portal, staff)
+    await portal.call(
+        "POST",
+        f"/organisations/{organisation_id}/users/{first_id}/administrator",
+        token=staff,
+        expect=204,
+    )
+    contact = await portal.call(
+        "POST",
+        f"/organisations/{organisation_id}/contacts",
+        token=staff,
+        json={**CONTACT, "first_name": "Paul", "email": "paul.roy@hervedavid.com"},
+        expect=201,
+    )
+    granted = await portal.call(
+        "POST",
+        f"/contacts/{contact['contact_id']}/portal-access",
+        token=staff,
+        json={"modules": ["tickets"]},
+        expect=201,
+    )
+    second_id = granted["user_id"]
+    first = (await portal.sign_in(first_code, GOOD_PASSWORD))["access_token"]
+    await portal.call(
+        "POST", f"/organisation/users/{second_id}/administrator", token=first, expect=204
+    )
+
+    itself = await portal.call(
+        "DELETE", f"/organisation/users/{first_id}/administrator", token=first
+    )
+    assert itself["status"] == 409
+    await portal.call(
+        "DELETE", f"/organisation/users/{second_id}/administrator", token=first, expect=204
+    )
+    users = await portal.call("GET", "/organisation/users?search=paul", token=first, expect=200)
+    assert [user["role"] for user in users["items"]] == ["customer_user"]
+    # Removing a role someone does not hold changes nothing.
+    await portal.call(
+        "DELETE", f"/organisation/users/{second_id}/administrator", token=first, expect=204
+    )
+    revoked = await portal.sql(
+        "SELECT count(*) FROM identity.events WHERE stream_id = $1 AND type = $2",
+        second_id,
+        "guichet.identity.CustomerAdminRevoked",
+    )
+    assert revoked == 1
+
+
+async def test_only_the_first_password_of_an_account_is_marked_as_first_set(
+    portal: Portal,
+) -> None:
+    staff = await back_office(portal)
+    _, user_id, user_code = await customer_with_access(portal, staff)
+    signed_in = await portal.sign_in(user_code, GOOD_PASSWORD)
+    await portal.call(
+        "POST",
+        "/me/password",
+        token=signed_in["access_token"],
+        json={"current_password": GOOD_PASSWORD, "new_password": "Rotative&Presse31"},
+        expect=204,
+    )
+
+    connection = await asyncpg.connect(portal.database_url)
+    try:
+        changes = await connection.fetch(
+            "SELECT data FROM identity.events WHERE stream_id = $1 AND type = $2 ORDER BY version",
+            user_id,
+            "guichet.identity.PasswordChanged",
+        )
+    finally:
+        await connection.close()
+    first_set = [json_module.loads(row["data"])["first_set"] for row in changes]
+    assert first_set == [True, False]

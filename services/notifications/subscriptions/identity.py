@@ -13,10 +13,18 @@ from services.identity import events as identity
 from services.notifications import directory
 from services.notifications.mailer import Mailer
 from shared.consumer import Handler, ReceivedEvent, Subscription
+from shared.events import DomainEvent
 from shared.kafka import service_topic
 from shared.sealing import Sealer
 
 log = structlog.get_logger(__name__)
+
+
+# What a membership's new status is called in the directory, and the email its user gets.
+MEMBERSHIP_STATUS_EMAILS: dict[type[DomainEvent], tuple[directory.MembershipStatus, str]] = {
+    identity.AccountActivated: ("active", "account_activated"),
+    identity.AccountBlocked: ("blocked", "account_blocked"),
+}
 
 
 class IdentityEmails:
@@ -64,13 +72,16 @@ class IdentityEmails:
             language=event.language,
         )
 
-    async def customer_admin_appointed(
+    async def admin_role_changed(
         self, connection: asyncpg.Connection, received: ReceivedEvent
     ) -> None:
         event = received.event
-        assert isinstance(event, identity.CustomerAdminAppointed)
-        await directory.appoint_admin(
-            connection, user_id=event.user_id, organisation_id=event.organisation_id
+        assert isinstance(event, identity.CustomerAdminAppointed | identity.CustomerAdminRevoked)
+        await directory.set_admin(
+            connection,
+            user_id=event.user_id,
+            organisation_id=event.organisation_id,
+            is_admin=isinstance(event, identity.CustomerAdminAppointed),
         )
 
     async def user_known(
@@ -209,42 +220,23 @@ class IdentityEmails:
                 user_id=admin.user_id,
             )
 
-    async def account_activated(
+    async def membership_status_changed(
         self, connection: asyncpg.Connection, received: ReceivedEvent
     ) -> None:
         event = received.event
-        assert isinstance(event, identity.AccountActivated)
+        assert isinstance(event, identity.AccountActivated | identity.AccountBlocked)
+        status, template = MEMBERSHIP_STATUS_EMAILS[type(event)]
         await directory.set_membership_status(
             connection,
             user_id=event.user_id,
             organisation_id=event.organisation_id,
-            status="active",
+            status=status,
         )
         await self.mailer.send_to_user(
             connection,
             event_id=received.envelope.id,
             user_id=event.user_id,
-            template="account_activated",
-            values={},
-            organisation_id=event.organisation_id,
-        )
-
-    async def account_blocked(
-        self, connection: asyncpg.Connection, received: ReceivedEvent
-    ) -> None:
-        event = received.event
-        assert isinstance(event, identity.AccountBlocked)
-        await directory.set_membership_status(
-            connection,
-            user_id=event.user_id,
-            organisation_id=event.organisation_id,
-            status="blocked",
-        )
-        await self.mailer.send_to_user(
-            connection,
-            event_id=received.envelope.id,
-            user_id=event.user_id,
-            template="account_blocked",
+            template=template,
             values={},
             organisation_id=event.organisation_id,
         )
@@ -276,6 +268,9 @@ class IdentityEmails:
     ) -> None:
         event = received.event
         assert isinstance(event, identity.PasswordChanged)
+        if event.first_set:
+            # The user has just chosen their first password: no earlier one to warn about.
+            return
         await self.mailer.send_to_user(
             connection,
             event_id=received.envelope.id,
@@ -289,31 +284,23 @@ class IdentityEmails:
 
     # --- organisation change requests -------------------------------------------------------
 
-    async def organisation_change_approved(
+    async def organisation_change_decided(
         self, connection: asyncpg.Connection, received: ReceivedEvent
     ) -> None:
         event = received.event
-        assert isinstance(event, identity.OrganisationChangeApproved)
-        await self.mailer.send_to_user(
-            connection,
-            event_id=received.envelope.id,
-            user_id=event.requested_by,
-            template="organisation_change_approved",
-            values={},
-            organisation_id=event.organisation_id,
+        assert isinstance(
+            event, identity.OrganisationChangeApproved | identity.OrganisationChangeRejected
         )
-
-    async def organisation_change_rejected(
-        self, connection: asyncpg.Connection, received: ReceivedEvent
-    ) -> None:
-        event = received.event
-        assert isinstance(event, identity.OrganisationChangeRejected)
+        if isinstance(event, identity.OrganisationChangeApproved):
+            template, values = "organisation_change_approved", {}
+        else:
+            template, values = "organisation_change_rejected", {"reason": event.reason}
         await self.mailer.send_to_user(
             connection,
             event_id=received.envelope.id,
             user_id=event.requested_by,
-            template="organisation_change_rejected",
-            values={"reason": event.reason},
+            template=template,
+            values=values,
             organisation_id=event.organisation_id,
         )
 
@@ -324,16 +311,17 @@ def identity_subscription(mailer: Mailer) -> Subscription:
         identity.OrganisationRegistered.type: emails.organisation_known,
         identity.OrganisationDetailsChanged.type: emails.organisation_known,
         identity.PersonalInformationChanged.type: emails.personal_information_changed,
-        identity.CustomerAdminAppointed.type: emails.customer_admin_appointed,
+        identity.CustomerAdminAppointed.type: emails.admin_role_changed,
+        identity.CustomerAdminRevoked.type: emails.admin_role_changed,
         identity.PortalAccessGranted.type: emails.portal_access_granted,
         identity.StaffAccountCreated.type: emails.staff_account_created,
         identity.UserSelfRegistered.type: emails.user_self_registered,
-        identity.AccountActivated.type: emails.account_activated,
-        identity.AccountBlocked.type: emails.account_blocked,
+        identity.AccountActivated.type: emails.membership_status_changed,
+        identity.AccountBlocked.type: emails.membership_status_changed,
         identity.PasswordResetRequested.type: emails.password_reset_requested,
         identity.PasswordChanged.type: emails.password_changed,
-        identity.OrganisationChangeApproved.type: emails.organisation_change_approved,
-        identity.OrganisationChangeRejected.type: emails.organisation_change_rejected,
+        identity.OrganisationChangeApproved.type: emails.organisation_change_decided,
+        identity.OrganisationChangeRejected.type: emails.organisation_change_decided,
     }
     return Subscription(
         topic=service_topic(mailer.settings.kafka_namespace, "identity"),

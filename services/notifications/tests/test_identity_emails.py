@@ -430,6 +430,23 @@ async def test_a_changed_password_is_a_security_notice_to_its_owner(idp: Identit
     assert "If not, reset your password right away" in changed["text"]
 
 
+async def test_choosing_the_first_password_sends_no_security_notice(idp: Identity) -> None:
+    organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
+    await idp.publish(
+        user_id,
+        granted(user_id, organisation_id, email, language="en"),
+        identity.PasswordChanged(user_id=user_id, set_by_user=True, first_set=True),
+        identity.PasswordChanged(user_id=user_id, set_by_user=True),
+        organisation_id=organisation_id,
+    )
+
+    # In stream order: once the second change's notice is here, the first was handled.
+    mails = await idp.mail.wait_for(email, count=2)
+    subjects = [mail["subject"] for mail in await idp.mail.to(email)]
+    assert len(mails) == len(subjects) == 2
+    assert sum(subject.startswith("Security notice") for subject in subjects) == 1
+
+
 async def test_a_password_set_by_an_administrator_says_so_in_french(idp: Identity) -> None:
     organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
     await idp.publish(
@@ -476,6 +493,18 @@ async def test_a_self_registration_asks_the_active_admins_and_tells_the_applican
         organisation_id=organisation_id,
     )
     await idp.mail.wait_for(former_admin_email, count=2)  # access, then blocked
+    demoted_id, demoted_email = uuid.uuid4(), address("demoted-admin")
+    await idp.settled(
+        demoted_id,
+        granted(demoted_id, organisation_id, demoted_email),
+        identity.CustomerAdminAppointed(
+            user_id=demoted_id, organisation_id=organisation_id, appointed_by=uuid.uuid4()
+        ),
+        identity.CustomerAdminRevoked(
+            user_id=demoted_id, organisation_id=organisation_id, revoked_by=admin_id
+        ),
+        organisation_id=organisation_id,
+    )
     await idp.publish(
         user_id,
         self_registered(user_id, organisation_id, user_email, first_name="<b>Jean</b>"),
@@ -498,8 +527,9 @@ async def test_a_self_registration_asks_the_active_admins_and_tells_the_applican
     assert f'href="{PORTAL}organisation/users"' in request["html"]
     assert "&lt;b&gt;Jean&lt;/b&gt;" in request["html"]
     assert "<b>Jean</b>" not in request["html"]
-    # A blocked admin is not asked.
+    # Neither a blocked admin nor one whose role was removed is asked.
     assert len(await idp.mail.to(former_admin_email)) == 2
+    assert len(await idp.mail.to(demoted_email)) == 1  # their access
 
 
 async def test_activation_then_blocking_are_told_to_the_user(idp: Identity) -> None:
