@@ -73,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     _identity_public("/api/auth/password/forgot", sign_in=True),
     _identity_public("/api/auth/password/reset", sign_in=True),
     _identity_public("/api/auth/password/expired", sign_in=True),
+    _identity_public("/api/auth/email/confirmation", sign_in=True),
     _identity_public("/api/auth/password-policy", GET),
     _identity_public("/api/auth/password-policy/check"),
     _identity_public("/api/auth/register", sign_in=True),

@@ -64,12 +64,7 @@ def create_app(settings: IdentitySettings) -> web.Application:
     rules = PasswordRules(policy=settings.password_policy, hasher=PasswordHasher())
     app[IDENTITY_SETTINGS] = settings
     app[PASSWORD_RULES] = rules
-    app[IDENTITY] = Identity(
-        store=app[EVENT_STORE],
-        sealer=sealer,
-        invitation_lifetime=dt.timedelta(hours=settings.invitation_hours),
-        reset_lifetime=dt.timedelta(minutes=settings.reset_minutes),
-    )
+    app[IDENTITY] = Identity.configured(settings, app[EVENT_STORE])
 
     async def sign_in_machinery(app: web.Application) -> AsyncIterator[None]:
         keys = SigningKeys(

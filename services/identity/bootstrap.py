@@ -8,7 +8,6 @@ deployment.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import uuid
@@ -32,7 +31,6 @@ from services.identity.settings import IdentitySettings
 from shared.auth.claims import Role
 from shared.db import create_pool, migrate
 from shared.eventstore import EventContext, EventStore
-from shared.sealing import Sealer
 from shared.wakeup import outbox_channel
 
 SERVICE = "identity"
@@ -55,12 +53,7 @@ async def create_admin(
         if await queries.user_id_by_email(pool, normalise_email(email)):
             return None
         context = EventContext(correlation_id=f"bootstrap-{uuid.uuid4()}", actor_id="bootstrap")
-        identity = Identity(
-            store=store,
-            sealer=Sealer(settings.sealing_key),
-            invitation_lifetime=dt.timedelta(hours=settings.invitation_hours),
-            reset_lifetime=dt.timedelta(minutes=settings.reset_minutes),
-        )
+        identity = Identity.configured(settings, store)
         user_id = await create_staff_account(
             pool,
             identity,

@@ -315,6 +315,32 @@ class PersonalInformationChanged(DomainEvent):
 
 
 @registry.register
+class EmailChangeRequested(DomainEvent):
+    """The user asked to sign in with another address. The email to that address carries the
+    link that proves they receive mail there; the login does not change until it is opened."""
+
+    type: ClassVar[str] = "guichet.identity.EmailChangeRequested"
+    version: ClassVar[int] = 1
+
+    user_id: uuid.UUID
+    new_email: EmailStr
+    language: Language
+    confirmation: OneTimeLink
+
+
+@registry.register
+class EmailChanged(DomainEvent):
+    """The user's login and contact address is now `email`."""
+
+    type: ClassVar[str] = "guichet.identity.EmailChanged"
+    version: ClassVar[int] = 1
+
+    user_id: uuid.UUID
+    previous_email: EmailStr
+    email: EmailStr
+
+
+@registry.register
 class ConsentGiven(DomainEvent):
     type: ClassVar[str] = "guichet.identity.ConsentGiven"
     version: ClassVar[int] = 1

@@ -17,6 +17,7 @@ class Purpose(StrEnum):
     INVITATION = "invitation"
     RESET = "reset"
     EXPIRED_PASSWORD = "expired_password"  # noqa: S105 - a purpose, not a secret
+    EMAIL_CHANGE = "email_change"
 
 
 @dataclass(frozen=True)

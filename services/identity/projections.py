@@ -160,6 +160,15 @@ async def project(  # noqa: PLR0912 - one case per event, flat on purpose
                     event.language,
                     at,
                 )
+            case ev.EmailChanged():
+                # The unique index on users.email refuses an address taken meanwhile, and
+                # with it the whole transaction.
+                await connection.execute(
+                    "UPDATE users SET email = $2, updated_at = $3 WHERE user_id = $1",
+                    event.user_id,
+                    normalise_email(event.email),
+                    at,
+                )
             case ev.ConsentGiven() | ev.ConsentWithdrawn():
                 await connection.execute(
                     "INSERT INTO consents (user_id, purpose, given, changed_at)"

@@ -30,6 +30,9 @@ class IdentitySettings(ServiceSettings):
     remembered_session_days: int = Field(default=30, ge=1, description="With 'remember me'")
     invitation_hours: int = Field(default=72, ge=1, description="Life of an invitation link")
     reset_minutes: int = Field(default=60, ge=5, description="Life of a password-reset link")
+    email_confirmation_hours: int = Field(
+        default=24, ge=1, description="Life of the link confirming a new email address"
+    )
     signing_key_rotation_days: int = Field(default=30, ge=1)
     sign_in_max_failures: int = Field(
         default=5, ge=1, description="Failed sign-ins of one account before it is locked"

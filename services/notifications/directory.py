@@ -71,6 +71,14 @@ async def update_personal_information(
     )
 
 
+async def update_email(connection: asyncpg.Connection, *, user_id: uuid.UUID, email: str) -> None:
+    await connection.execute(
+        "UPDATE directory_users SET email = $2, updated_at = now() WHERE user_id = $1",
+        user_id,
+        email,
+    )
+
+
 async def save_organisation(
     connection: asyncpg.Connection, *, organisation_id: uuid.UUID, legal_name: str, language: str
 ) -> None:

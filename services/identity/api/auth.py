@@ -58,6 +58,10 @@ class SetPassword(Strict):
     new_password: Password
 
 
+class EmailConfirmation(Strict):
+    token: Secret
+
+
 class ReplaceExpiredPassword(Strict):
     ticket: Secret
     new_password: Password
@@ -201,6 +205,22 @@ async def set_password(request: web.Request) -> web.Response:
         body.new_password,
         request.app[PASSWORD_RULES],
         anonymous_context(request),
+    )
+    return web.Response(status=204)
+
+
+@routes.post("/auth/email/confirmation")
+@operation(
+    "Confirm a new email address with the link sent to it; it becomes the login",
+    request=EmailConfirmation,
+    responses={204: None, 409: None, 410: None},
+    tags=("me",),
+    public=True,
+)
+async def confirm_email(request: web.Request) -> web.Response:
+    body = await read_json(request, EmailConfirmation)
+    await handlers.confirm_email_change(
+        request.app[DB_POOL], request.app[IDENTITY].store, body.token, anonymous_context(request)
     )
     return web.Response(status=204)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
 
 from services.identity import handlers, queries
 from services.identity.api.auth import Password
 from services.identity.api.common import (
+    IDENTITY,
     IDENTITY_SETTINGS,
     PASSWORD_RULES,
     actor,
@@ -31,6 +32,13 @@ class ChangePassword(BaseModel):
 
     current_password: Password
     new_password: Password
+
+
+class EmailChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Password
+    new_email: EmailStr
 
 
 class PersonalInformation(BaseModel):
@@ -105,6 +113,29 @@ async def change_me(request: web.Request) -> web.Response:
         context(request),
     )
     return json_response(await _me(request))
+
+
+@routes.post("/me/email")
+@operation(
+    "Change my email address: a link is sent to the new one, which becomes my login once"
+    " the link is opened",
+    request=EmailChange,
+    responses={202: None, 403: None, 422: None},
+    tags=("me",),
+)
+async def change_email(request: web.Request) -> web.Response:
+    principal = acting_principal(request)
+    body = await read_json(request, EmailChange)
+    await handlers.request_email_change(
+        request.app[DB_POOL],
+        request.app[IDENTITY],
+        actor(principal),
+        body.current_password,
+        str(body.new_email),
+        request.app[PASSWORD_RULES],
+        context(request),
+    )
+    return web.Response(status=202)
 
 
 @routes.post("/me/password")

@@ -19,6 +19,8 @@ from services.identity.events import (
     ConsentWithdrawn,
     CustomerAdminAppointed,
     CustomerAdminRevoked,
+    EmailChanged,
+    EmailChangeRequested,
     ErasureRequested,
     ModulesChanged,
     OneTimeLink,
@@ -63,6 +65,8 @@ class User(Aggregate):
     has_password: bool = False
     consents: dict[str, bool] = field(default_factory=dict)
     erasure_requested: bool = False
+    # The address of the latest change request not yet confirmed.
+    pending_email: str | None = None
 
     STREAM_TYPE = "user"
 
@@ -124,6 +128,11 @@ class User(Aggregate):
                 self.function = event.function
                 self.phone = event.phone
                 self.language = event.language
+            case EmailChangeRequested():
+                self.pending_email = event.new_email
+            case EmailChanged():
+                self.email = event.email
+                self.pending_email = None
             case ConsentGiven():
                 self.consents[event.purpose] = True
             case ConsentWithdrawn():
@@ -348,6 +357,29 @@ class User(Aggregate):
                 phone=phone,
                 language=language,
             )
+        ]
+
+    def request_email_change(
+        self, *, new_email: str, confirmation: OneTimeLink
+    ) -> list[DomainEvent]:
+        self._require_existence()
+        if new_email == self.email:
+            raise InvalidCommand("new_email", "this is already your address")
+        return [
+            EmailChangeRequested(
+                user_id=self.user_id,
+                new_email=new_email,
+                language=self.language,
+                confirmation=confirmation,
+            )
+        ]
+
+    def confirm_email_change(self) -> list[DomainEvent]:
+        self._require_existence()
+        if self.pending_email is None:
+            raise RuleBroken("there is no change of address to confirm")
+        return [
+            EmailChanged(user_id=self.user_id, previous_email=self.email, email=self.pending_email)
         ]
 
     def give_consent(self, purpose: str) -> list[DomainEvent]:

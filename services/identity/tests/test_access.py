@@ -26,6 +26,10 @@ ADMIN_PASSWORD = "Comptoir&Vendeur77"
 GOOD_PASSWORD = "Copieur&Toner42"
 
 
+# Where each event keeps its emailed link (the others: `invitation`).
+LINK_FIELDS = {"PasswordResetRequested": "reset", "EmailChangeRequested": "confirmation"}
+
+
 @dataclass
 class Portal:
     url: str
@@ -80,7 +84,7 @@ class Portal:
         finally:
             await connection.close()
         data = json_module.loads(data) if isinstance(data, str) else data
-        link = data["invitation"] if event_type != "PasswordResetRequested" else data["reset"]
+        link = data[LINK_FIELDS.get(event_type, "invitation")]
         return self.sealer.unseal(link["sealed_token"], subject=user_id)
 
     async def sql(self, query: str, *args: Any) -> Any:
@@ -622,3 +626,41 @@ async def test_only_the_first_password_of_an_account_is_marked_as_first_set(
         await connection.close()
     first_set = [json_module.loads(row["data"])["first_set"] for row in changes]
     assert first_set == [True, False]
+
+
+async def test_a_new_email_becomes_the_login_once_its_link_is_opened(portal: Portal) -> None:
+    staff = await back_office(portal)
+    _, user_id, user_code = await customer_with_access(portal, staff, code="8005552")
+    await customer_with_access(portal, staff, code="8005553", email="taken@hervedavid.com")
+    token = (await portal.sign_in(user_code, GOOD_PASSWORD))["access_token"]
+
+    def change(new_email: str, password: str = GOOD_PASSWORD) -> Any:
+        return portal.call(
+            "POST",
+            "/me/email",
+            token=token,
+            json={"current_password": password, "new_email": new_email},
+        )
+
+    assert (await change("m.couture@example.org", "Wrong&Password1"))["status"] == 403
+    taken = await change("Taken@HerveDavid.com")
+    assert taken["status"] == 422
+    assert taken["errors"][0]["field"] == "new_email"
+    assert (await change("mireille.couture@hervedavid.com"))["status"] == 422
+    assert await change("M.Couture@Example.org") is None  # 202, no body
+    link = await portal.link_token(user_id, "EmailChangeRequested")
+    # Until the link is opened, nothing changes.
+    await portal.sign_in("mireille.couture@hervedavid.com", GOOD_PASSWORD)
+
+    await portal.call("POST", "/auth/email/confirmation", json={"token": link}, expect=204)
+    again = await portal.call("POST", "/auth/email/confirmation", json={"token": link})
+    assert again["status"] == 410
+    await portal.sign_in("m.couture@example.org", GOOD_PASSWORD)
+    old = await portal.call(
+        "POST",
+        "/auth/sign-in",
+        json={"login": "mireille.couture@hervedavid.com", "password": GOOD_PASSWORD},
+    )
+    assert old["status"] == 401
+    me = await portal.call("GET", "/me", token=token, expect=200)
+    assert me["email"] == "m.couture@example.org"

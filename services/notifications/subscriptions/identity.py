@@ -282,6 +282,51 @@ class IdentityEmails:
             },
         )
 
+    # --- email addresses --------------------------------------------------------------------
+
+    async def email_change_requested(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.EmailChangeRequested)
+        known = await directory.find_user(connection, event.user_id)
+        await self.mailer.send(
+            connection,
+            event_id=received.envelope.id,
+            to=str(event.new_email),
+            language=event.language,
+            template="email_change_confirmation",
+            values={
+                "first_name": known.first_name if known else "",
+                "new_email": str(event.new_email),
+                "confirm_url": self.one_time_link(
+                    "email/confirm", event.confirmation, event.user_id
+                ),
+                "expires_at": event.confirmation.expires_at.isoformat(),
+            },
+            user_id=event.user_id,
+        )
+
+    async def email_changed(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+        event = received.event
+        assert isinstance(event, identity.EmailChanged)
+        known = await directory.find_user(connection, event.user_id)
+        await directory.update_email(connection, user_id=event.user_id, email=str(event.email))
+        # To the address that was left: if someone else made the change, its owner learns it.
+        await self.mailer.send(
+            connection,
+            event_id=received.envelope.id,
+            to=str(event.previous_email),
+            language=known.language if known else None,
+            template="email_changed",
+            values={
+                "first_name": known.first_name if known else "",
+                "new_email": str(event.email),
+                "changed_at": received.envelope.time.isoformat(),
+            },
+            user_id=event.user_id,
+        )
+
     # --- organisation change requests -------------------------------------------------------
 
     async def organisation_change_decided(
@@ -320,6 +365,8 @@ def identity_subscription(mailer: Mailer) -> Subscription:
         identity.AccountBlocked.type: emails.membership_status_changed,
         identity.PasswordResetRequested.type: emails.password_reset_requested,
         identity.PasswordChanged.type: emails.password_changed,
+        identity.EmailChangeRequested.type: emails.email_change_requested,
+        identity.EmailChanged.type: emails.email_changed,
         identity.OrganisationChangeApproved.type: emails.organisation_change_decided,
         identity.OrganisationChangeRejected.type: emails.organisation_change_decided,
     }

@@ -462,6 +462,40 @@ async def test_a_password_set_by_an_administrator_says_so_in_french(idp: Identit
     assert "Vous devrez le changer à votre prochaine connexion." in changed["text"]
 
 
+async def test_a_new_address_is_confirmed_there_and_the_old_one_is_told(idp: Identity) -> None:
+    organisation_id, user_id = uuid.uuid4(), uuid.uuid4()
+    old_email, new_email = address("old"), address("new")
+    token, link = idp.invitation(user_id)
+    await idp.publish(
+        user_id,
+        granted(user_id, organisation_id, old_email, language="en"),
+        identity.EmailChangeRequested(
+            user_id=user_id, new_email=new_email, language="en", confirmation=link
+        ),
+        organisation_id=organisation_id,
+    )
+    confirmation = await one_mail(idp, new_email, "Confirm your new")
+    assert token_in_text(confirmation, "email/confirm") == token
+    assert tokens_in_html(confirmation, "email/confirm") == {token}
+    assert new_email in confirmation["text"]
+
+    await idp.publish(
+        user_id,
+        identity.EmailChanged(user_id=user_id, previous_email=old_email, email=new_email),
+        identity.AccountBlocked(
+            user_id=user_id, organisation_id=organisation_id, blocked_by=uuid.uuid4()
+        ),
+        organisation_id=organisation_id,
+    )
+    [*_, notice] = await idp.mail.wait_for(old_email, count=2)
+    assert notice["subject"].startswith("Security notice: your")
+    assert f"signs in with {new_email} instead of this address" in notice["text"]
+    # What follows goes to the new address.
+    [_, blocked] = await idp.mail.wait_for(new_email, count=2)
+    assert blocked["subject"].endswith("customer portal has been removed")
+    assert len(await idp.mail.to(old_email)) == 2
+
+
 # --- self-registration and the padlock -------------------------------------------------------
 
 
