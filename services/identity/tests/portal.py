@@ -130,6 +130,43 @@ async def back_office(portal: Portal) -> str:
     return (await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD))["access_token"]
 
 
+async def contact_with_access(
+    portal: Portal,
+    staff: str,
+    organisation_id: str,
+    contact: dict[str, Any],
+    *,
+    modules: tuple[str, ...] = ("tickets", "personal_data"),
+    networks: tuple[str, ...] = (),
+    password: str | None = GOOD_PASSWORD,
+) -> tuple[str, str, str]:
+    """(contact id, user id, user code) of a new contact of the organisation given access by
+    the back office, who has set `password` with the invitation's link (unless it is None)."""
+    added = await portal.call(
+        "POST",
+        f"/organisations/{organisation_id}/contacts",
+        token=staff,
+        json=contact,
+        expect=201,
+    )
+    granted = await portal.call(
+        "POST",
+        f"/contacts/{added['contact_id']}/portal-access",
+        token=staff,
+        json={"modules": list(modules), "allowed_networks": list(networks)},
+        expect=201,
+    )
+    if password is not None:
+        token = await portal.link_token(granted["user_id"], "PortalAccessGranted")
+        await portal.call(
+            "POST",
+            "/auth/password/reset",
+            json={"token": token, "new_password": password},
+            expect=204,
+        )
+    return added["contact_id"], granted["user_id"], granted["user_code"]
+
+
 async def customer_with_access(
     portal: Portal,
     staff: str,
@@ -143,25 +180,12 @@ async def customer_with_access(
     organisation = await portal.call(
         "POST", "/organisations", token=staff, json={**ORGANISATION, "code": code}, expect=201
     )
-    contact = await portal.call(
-        "POST",
-        f"/organisations/{organisation['organisation_id']}/contacts",
-        token=staff,
-        json={**CONTACT, "email": email},
-        expect=201,
+    _, user_id, user_code = await contact_with_access(
+        portal,
+        staff,
+        organisation["organisation_id"],
+        {**CONTACT, "email": email},
+        modules=modules,
+        networks=networks,
     )
-    granted = await portal.call(
-        "POST",
-        f"/contacts/{contact['contact_id']}/portal-access",
-        token=staff,
-        json={"modules": list(modules), "allowed_networks": list(networks)},
-        expect=201,
-    )
-    token = await portal.link_token(granted["user_id"], "PortalAccessGranted")
-    await portal.call(
-        "POST",
-        "/auth/password/reset",
-        json={"token": token, "new_password": GOOD_PASSWORD},
-        expect=204,
-    )
-    return organisation["organisation_id"], granted["user_id"], granted["user_code"]
+    return organisation["organisation_id"], user_id, user_code
