@@ -231,6 +231,7 @@ async def request_erasure(request: web.Request) -> web.Response:
 @routes.get("/me/export")
 @operation(
     "Everything held about me, as JSON (with the history of my account)",
+    responses={200: None},
     tags=("personal data",),
 )
 async def export(request: web.Request) -> web.Response:

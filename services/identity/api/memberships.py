@@ -5,7 +5,7 @@ vendor's back office on any (`/organisations/{id}/users/…`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
@@ -16,11 +16,12 @@ from services.identity.domain import User
 from shared.auth.claims import VENDOR_ROLES, Module, Role
 from shared.events import DomainEvent
 from shared.http.keys import DB_POOL, EVENT_STORE
-from shared.http.openapi import operation
+from shared.http.openapi import described_operation, operation
 from shared.http.principal import acting_principal, forbidden, require_role
 from shared.http.problems import Problem, path_id, read_json
 
 routes = web.RouteTableDef()
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Activation(BaseModel):
@@ -72,7 +73,6 @@ async def _change(
 
 
 @routes.get("/organisation/users")
-@routes.get("/organisations/{organisation_id}/users")
 @operation(
     "Users of the organisation: search by name, first name, email or function; 10 per page",
     responses={200: queries.MemberPage},
@@ -90,7 +90,6 @@ async def list_members(request: web.Request) -> web.Response:
 
 
 @routes.post("/organisation/users/{user_id}/activation")
-@routes.post("/organisations/{organisation_id}/users/{user_id}/activation")
 @operation(
     "Activate a user (the red padlock turns green)",
     request=Activation,
@@ -112,7 +111,6 @@ async def activate(request: web.Request) -> web.Response:
 
 
 @routes.post("/organisation/users/{user_id}/block")
-@routes.post("/organisations/{organisation_id}/users/{user_id}/block")
 @operation(
     "Block a user: their sessions end at once",
     responses={204: None, 404: None, 409: None},
@@ -126,7 +124,6 @@ async def block(request: web.Request) -> web.Response:
 
 
 @routes.put("/organisation/users/{user_id}/modules")
-@routes.put("/organisations/{organisation_id}/users/{user_id}/modules")
 @operation(
     "Choose which modules a user has",
     request=Modules,
@@ -144,7 +141,6 @@ async def change_modules(request: web.Request) -> web.Response:
 
 
 @routes.post("/organisation/users/{user_id}/administrator")
-@routes.post("/organisations/{organisation_id}/users/{user_id}/administrator")
 @operation(
     "Make a user an administrator of the organisation",
     responses={204: None, 404: None, 409: None},
@@ -160,7 +156,6 @@ async def appoint_admin(request: web.Request) -> web.Response:
 
 
 @routes.delete("/organisation/users/{user_id}/administrator")
-@routes.delete("/organisations/{organisation_id}/users/{user_id}/administrator")
 @operation(
     "Remove a user's administrator role; they stay a user of the organisation",
     responses={204: None, 404: None, 409: None},
@@ -171,3 +166,34 @@ async def revoke_admin(request: web.Request) -> web.Response:
         request,
         lambda user, organisation_id, by: user.revoke_admin(organisation_id=organisation_id, by=by),
     )
+
+
+# The back office does the same to the organisation in the path. Each route is an operation of
+# its own in the OpenAPI document (one handler under two routes would share an operationId).
+
+
+def _for_back_office(method: str, tail: str, handler: Handler) -> None:
+    customer_side = described_operation(handler)
+    assert customer_side is not None
+
+    async def in_named_organisation(request: web.Request) -> web.StreamResponse:
+        return await handler(request)
+
+    in_named_organisation.__name__ = f"{handler.__name__}_in_organisation"
+    described = operation(
+        customer_side.summary,
+        request=customer_side.request,
+        responses=customer_side.responses,
+        tags=("back office",),
+    )
+    routes.route(method, f"/organisations/{{organisation_id}}/users{tail}")(
+        described(in_named_organisation)
+    )
+
+
+_for_back_office("GET", "", list_members)
+_for_back_office("POST", "/{user_id}/activation", activate)
+_for_back_office("POST", "/{user_id}/block", block)
+_for_back_office("PUT", "/{user_id}/modules", change_modules)
+_for_back_office("POST", "/{user_id}/administrator", appoint_admin)
+_for_back_office("DELETE", "/{user_id}/administrator", revoke_admin)

@@ -58,7 +58,12 @@ async def logo(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/.well-known/jwks.json")
-@operation("The public keys access tokens are signed with", tags=("tokens",), public=True)
+@operation(
+    "The public keys access tokens are signed with",
+    responses={200: None},
+    tags=("tokens",),
+    public=True,
+)
 async def jwks(request: web.Request) -> web.Response:
     return web.json_response(
         await request.app[SIGNING_KEYS].jwks(), headers={"Cache-Control": "public, max-age=300"}
@@ -66,7 +71,7 @@ async def jwks(request: web.Request) -> web.Response:
 
 
 @routes.get("/.well-known/openid-configuration")
-@operation("OpenID Provider metadata", tags=("tokens",), public=True)
+@operation("OpenID Provider metadata", responses={200: None}, tags=("tokens",), public=True)
 async def openid_configuration(request: web.Request) -> web.Response:
     issuer = str(request.app[SETTINGS].public_url).rstrip("/")
     return web.json_response(

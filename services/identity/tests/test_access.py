@@ -4,175 +4,28 @@ organisation sees another's people."""
 
 from __future__ import annotations
 
-import json as json_module
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import asyncpg
-import pytest
 
 from services.identity.app import create_app
 from services.identity.bootstrap import create_admin
 from services.identity.settings import IdentitySettings
+from services.identity.tests.portal import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    CONTACT,
+    GOOD_PASSWORD,
+    ORGANISATION,
+    Portal,
+    back_office,
+    customer_with_access,
+)
 from shared.auth.verifier import JwksKeySource, TokenVerifier
 from shared.sealing import Sealer, new_sealing_key
 from tests.support import serving
-
-ADMIN_EMAIL = "admin@vendor.example"
-ADMIN_PASSWORD = "Comptoir&Vendeur77"
-GOOD_PASSWORD = "Copieur&Toner42"
-
-
-# Where each event keeps its emailed link (the others: `invitation`).
-LINK_FIELDS = {"PasswordResetRequested": "reset", "EmailChangeRequested": "confirmation"}
-
-
-@dataclass
-class Portal:
-    url: str
-    database_url: str
-    sealer: Sealer
-    session: aiohttp.ClientSession
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        json: Any = None,
-        ip: str | None = None,
-        expect: int | None = None,
-    ) -> Any:
-        headers = {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if ip:
-            headers["X-Forwarded-For"] = ip
-        async with self.session.request(
-            method, f"{self.url}{path}", json=json, headers=headers
-        ) as response:
-            body = await response.json(content_type=None) if response.status != 204 else None
-            if expect is not None:
-                assert response.status == expect, (response.status, body)
-            return body
-
-    async def sign_in(self, login: str, password: str, **extra: Any) -> dict[str, Any]:
-        ip = extra.pop("ip", None)
-        return await self.call(
-            "POST",
-            "/auth/sign-in",
-            json={"login": login, "password": password, **extra},
-            ip=ip,
-            expect=200,
-        )
-
-    async def link_token(self, user_id: str, event_type: str) -> str:
-        """The one-time token of the latest email link of this kind, as notifications opens
-        it from the published event."""
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            data = await connection.fetchval(
-                "SELECT data FROM identity.events WHERE stream_id = $1 AND type = $2"
-                " ORDER BY version DESC LIMIT 1",
-                user_id,
-                f"guichet.identity.{event_type}",
-            )
-        finally:
-            await connection.close()
-        data = json_module.loads(data) if isinstance(data, str) else data
-        link = data[LINK_FIELDS.get(event_type, "invitation")]
-        return self.sealer.unseal(link["sealed_token"], subject=user_id)
-
-    async def sql(self, query: str, *args: Any) -> Any:
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            return await connection.fetchval(query, *args)
-        finally:
-            await connection.close()
-
-
-@pytest.fixture
-async def portal(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[Portal]:
-    key = new_sealing_key()
-    settings = IdentitySettings(**service_env(sealing_key=key, identity_url=None))
-    await create_admin(settings, ADMIN_EMAIL, ADMIN_PASSWORD)
-    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
-        yield Portal(url, settings.database_url, Sealer(key), session)
-
-
-ORGANISATION = {
-    "code": "8005551",
-    "status": "active",
-    "language": "fr",
-    "currency": "CAD",
-    "details": {
-        "legal_name": "Hervé David",
-        "billing_address": {
-            "line1": "12 rue du Port",
-            "postal_code": "H2X 1Y4",
-            "city": "Montréal",
-            "country": "CA",
-        },
-        "phone_lines": [{"label": "Standard", "number": "521 1224 6321"}],
-        "branches": [{"branch_id": str(uuid.uuid4()), "name": "ACT BL Solutions - Montréal"}],
-    },
-}
-CONTACT = {
-    "first_name": "Mireille",
-    "last_name": "Couture",
-    "title": "Responsable stock",
-    "department": "Logistique",
-    "contact_type": "Opérations",
-    "email": "Mireille.Couture@HerveDavid.com",
-    "phone": "521 1224 6321",
-    "mobile": "524 1478 1263",
-    "fax": "521 1582 1132",
-}
-
-
-async def back_office(portal: Portal) -> str:
-    return (await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD))["access_token"]
-
-
-async def customer_with_access(
-    portal: Portal,
-    staff: str,
-    *,
-    code: str = "8005551",
-    email: str = "mireille.couture@hervedavid.com",
-    modules: tuple[str, ...] = ("tickets", "personal_data"),
-    networks: tuple[str, ...] = (),
-) -> tuple[str, str, str]:
-    """(organisation id, user id, user code) of a customer who has set their password."""
-    organisation = await portal.call(
-        "POST", "/organisations", token=staff, json={**ORGANISATION, "code": code}, expect=201
-    )
-    contact = await portal.call(
-        "POST",
-        f"/organisations/{organisation['organisation_id']}/contacts",
-        token=staff,
-        json={**CONTACT, "email": email},
-        expect=201,
-    )
-    granted = await portal.call(
-        "POST",
-        f"/contacts/{contact['contact_id']}/portal-access",
-        token=staff,
-        json={"modules": list(modules), "allowed_networks": list(networks)},
-        expect=201,
-    )
-    token = await portal.link_token(granted["user_id"], "PortalAccessGranted")
-    await portal.call(
-        "POST",
-        "/auth/password/reset",
-        json={"token": token, "new_password": GOOD_PASSWORD},
-        expect=204,
-    )
-    return organisation["organisation_id"], granted["user_id"], granted["user_code"]
 
 
 async def test_access_granted_by_the_back_office_leads_to_a_password_and_a_signed_in_user(
@@ -615,16 +468,12 @@ async def test_only_the_first_password_of_an_account_is_marked_as_first_set(
         expect=204,
     )
 
-    connection = await asyncpg.connect(portal.database_url)
-    try:
-        changes = await connection.fetch(
-            "SELECT data FROM identity.events WHERE stream_id = $1 AND type = $2 ORDER BY version",
-            user_id,
-            "guichet.identity.PasswordChanged",
-        )
-    finally:
-        await connection.close()
-    first_set = [json_module.loads(row["data"])["first_set"] for row in changes]
+    first_set = await portal.sql(
+        "SELECT array_agg((data ->> 'first_set')::boolean ORDER BY version)"
+        " FROM identity.events WHERE stream_id = $1 AND type = $2",
+        user_id,
+        "guichet.identity.PasswordChanged",
+    )
     assert first_set == [True, False]
 
 
