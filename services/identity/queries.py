@@ -315,10 +315,19 @@ async def user(db: Db, user_id: uuid.UUID) -> UserView | None:
     )
 
 
+class ConsentChange(BaseModel):
+    given: bool
+    at: dt.datetime
+
+
 class ConsentView(BaseModel):
     purpose: str
     given: bool
     changed_at: dt.datetime | None
+    history: list[ConsentChange]  # oldest first (seed 001: each consent with its history)
+
+
+CONSENT_EVENTS = ("guichet.identity.ConsentGiven", "guichet.identity.ConsentWithdrawn")
 
 
 async def consents(db: Db, user_id: uuid.UUID, purposes: tuple[str, ...]) -> list[ConsentView]:
@@ -328,11 +337,22 @@ async def consents(db: Db, user_id: uuid.UUID, purposes: tuple[str, ...]) -> lis
             "SELECT purpose, given, changed_at FROM consents WHERE user_id = $1", user_id
         )
     }
+    history: dict[str, list[ConsentChange]] = {purpose: [] for purpose in purposes}
+    for change in await db.fetch(
+        "SELECT data->>'purpose' AS purpose, type = $2 AS given, recorded_at AS at FROM events"
+        " WHERE stream_id = $1 AND type = ANY($3::text[]) ORDER BY version",
+        str(user_id),
+        CONSENT_EVENTS[0],
+        list(CONSENT_EVENTS),
+    ):
+        if change["purpose"] in history:
+            history[change["purpose"]].append(ConsentChange(given=change["given"], at=change["at"]))
     return [
         ConsentView(
             purpose=purpose,
             given=bool(rows[purpose]["given"]) if purpose in rows else False,
             changed_at=rows[purpose]["changed_at"] if purpose in rows else None,
+            history=history[purpose],
         )
         for purpose in purposes
     ]

@@ -62,12 +62,6 @@ class PersonalDataSpace(BaseModel):
     consents: list[queries.ConsentView]
 
 
-class ConsentChange(BaseModel):
-    purpose: str
-    given: bool
-    at: str
-
-
 Purpose = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
