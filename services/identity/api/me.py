@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr
 
 from services.identity import handlers, queries
 from services.identity.api.auth import Password
@@ -60,9 +58,6 @@ class PersonalDataSpace(BaseModel):
     dpo_email: str
     me: queries.UserView
     consents: list[queries.ConsentView]
-
-
-Purpose = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
 async def _me(request: web.Request) -> queries.UserView:
