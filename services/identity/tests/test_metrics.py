@@ -1,0 +1,48 @@
+"""What identity tells Prometheus about sign-ins and its signing keys, read from /metrics as
+the scraper reads it."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.identity.tests.test_access import (  # noqa: F401 - `portal` is a fixture
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    Portal,
+    portal,
+)
+
+
+async def scrape(identity: Portal) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of /metrics by (name, sorted labels)."""
+    async with identity.session.get(f"{identity.url}/metrics") as response:
+        assert response.status == 200
+        text = await response.text()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def sign_ins(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], outcome: str) -> float:
+    return samples.get(("guichet_sign_ins_total", (("outcome", outcome),)), 0.0)
+
+
+async def test_sign_ins_are_counted_by_outcome(portal: Portal) -> None:  # noqa: F811
+    before = await scrape(portal)
+    await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+    for _ in range(5):
+        wrong = {"login": ADMIN_EMAIL, "password": "Wrong&Guess99"}
+        await portal.call("POST", "/auth/sign-in", json=wrong, expect=401)
+    right = {"login": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    await portal.call("POST", "/auth/sign-in", json=right, expect=429)
+    after = await scrape(portal)
+
+    def counted(outcome: str) -> float:
+        return sign_ins(after, outcome) - sign_ins(before, outcome)
+
+    assert counted("succeeded") == 1
+    assert counted("refused") == 5
+    assert counted("locked_out") == 1
+    assert counted("denied") == 0
