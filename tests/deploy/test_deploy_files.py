@@ -131,3 +131,24 @@ def test_helm_chart_deploys_the_service(name: str) -> None:
         f"services.{name}",
         "migrate",
     ]
+
+
+# Images without a shell or client to probe themselves with; nothing waits for them healthy.
+NO_HEALTHCHECK = {"otel-collector", "jaeger"}
+
+
+def test_compose_every_dependency_has_a_condition_that_can_be_met() -> None:
+    services = compose_services()
+    for name, service in services.items():
+        healthcheck = service.get("healthcheck") or {}
+        if name not in NO_HEALTHCHECK and "profiles" not in service:
+            assert healthcheck.get("test"), f"{name} has no healthcheck"
+        depends_on = service.get("depends_on") or {}
+        assert isinstance(depends_on, dict), f"{name}: depends_on must give conditions"
+        for dependency, condition in depends_on.items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            assert condition["condition"] in {"service_healthy", "service_started"}, name
+            if condition["condition"] == "service_healthy":
+                assert (services[dependency].get("healthcheck") or {}).get("test"), (
+                    f"{name} waits for {dependency} to be healthy, which it never reports"
+                )
