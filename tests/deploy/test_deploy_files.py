@@ -152,3 +152,18 @@ def test_compose_every_dependency_has_a_condition_that_can_be_met() -> None:
                 assert (services[dependency].get("healthcheck") or {}).get("test"), (
                     f"{name} waits for {dependency} to be healthy, which it never reports"
                 )
+
+
+def test_dockerfile_base_image_is_pinned_to_an_exact_version() -> None:
+    instructions = dockerfile_instructions()
+    defaults = dict(
+        arguments.partition("=")[::2] for keyword, arguments in instructions if keyword == "ARG"
+    )
+    bases = [arguments.split()[0] for keyword, arguments in instructions if keyword == "FROM"]
+    assert bases
+    for base in bases:
+        image = defaults[base[2:-1]] if base.startswith("${") else base
+        tag = image.partition("@")[0].partition(":")[2]
+        # e.g. 3.11.14-slim-bookworm: major, minor and patch, never a moving tag.
+        assert tag.split("-")[0].count(".") == 2, f"FROM {image} is not pinned to a release"
+        assert "slim" in tag, f"FROM {image} is not a slim image"
