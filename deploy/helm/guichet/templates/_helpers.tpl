@@ -1,6 +1,6 @@
 {{/*
 Names, labels and the parts every service shares. A service's resources are rendered by
-"guichet.service", called once per service from templates/<service>.yaml.
+"guichet.service", called once per entry of values' `services` from templates/services.yaml.
 */}}
 
 {{- define "guichet.name" -}}
