@@ -16,6 +16,7 @@ from services.identity.access_tokens import AccessTokens
 from services.identity.domain import Membership, User
 from services.identity.domain_types import normalise_email
 from services.identity.handlers import load
+from services.identity.metrics import SIGN_INS
 from services.identity.queries import user_id_by_login
 from shared.eventstore import EventStore
 
@@ -75,6 +76,37 @@ class Authenticator:
         remember_me: bool,
         client_ip: str | None,
         organisation_id: uuid.UUID | None = None,
+    ) -> Tokens | PasswordChangeRequired:
+        try:
+            result = await self._sign_in(
+                login,
+                password,
+                remember_me=remember_me,
+                client_ip=client_ip,
+                organisation_id=organisation_id,
+            )
+        except SignInRefused:
+            SIGN_INS.labels("refused").inc()
+            raise
+        except LockedOut:
+            SIGN_INS.labels("locked_out").inc()
+            raise
+        except AccessDenied:
+            SIGN_INS.labels("denied").inc()
+            raise
+        SIGN_INS.labels(
+            "succeeded" if isinstance(result, Tokens) else "password_change_required"
+        ).inc()
+        return result
+
+    async def _sign_in(
+        self,
+        login: str,
+        password: str,
+        *,
+        remember_me: bool,
+        client_ip: str | None,
+        organisation_id: uuid.UUID | None,
     ) -> Tokens | PasswordChangeRequired:
         keys = [lockout.account_key(normalise_email(login))]
         if client_ip:

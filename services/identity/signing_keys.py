@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from joserfc.jwk import ECKey, KeySet
 
+from services.identity.metrics import SIGNING_KEY_AGE, SIGNING_KEY_ROTATION
 from shared.auth.claims import SIGNING_ALGORITHM
 from shared.sealing import Sealer
 
@@ -31,12 +32,17 @@ class SigningKeys:
         self._sealer = sealer
         self._rotation = rotation
         self._signing: ECKey | None = None
+        self._signing_created_at: dt.datetime | None = None
         self._published: KeySet | None = None
         self._loaded_at = 0.0
+        SIGNING_KEY_ROTATION.set(rotation.total_seconds())
 
     async def signing_key(self) -> ECKey:
         await self._load()
         assert self._signing is not None
+        assert self._signing_created_at is not None
+        # A key older than the rotation period here means rotation is failing (an alert).
+        SIGNING_KEY_AGE.set(_age(self._signing_created_at).total_seconds())
         return self._signing
 
     async def verification_keys(self, *, refresh: bool = False) -> KeySet:
@@ -73,6 +79,7 @@ class SigningKeys:
         self._signing = ECKey.import_key(
             pem, {"kid": newest["kid"], "alg": SIGNING_ALGORITHM, "use": "sig"}
         )
+        self._signing_created_at = newest["created_at"]
         self._published = KeySet([ECKey.import_key(row["public_jwk"]) for row in rows])
         self._loaded_at = time.monotonic()
 

@@ -1,36 +1,27 @@
-"""The deployment files keep up with the services: every service in devstack's list runs
-in docker-compose.yml, is built by the Dockerfile and has its template in the Helm chart."""
+"""The deployment files keep up with the services: every service in the repository is in
+devstack's list, runs in docker-compose.yml, is built by the Dockerfile and is deployed by
+the Helm chart."""
 
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from devstack.services import SERVICES
+from tests.deploy.support import (
+    DOCKERFILE,
+    REQUIRED_VALUES,
+    ROOT,
+    SERVICE_NAMES,
+    by_name,
+    chart_values,
+    component,
+    compose_services,
+    environment,
+    render,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-CHART = ROOT / "deploy" / "helm" / "guichet"
-SERVICE_NAMES = [service.name for service in SERVICES]
 INFRASTRUCTURE = ("postgres", "kafka")
-
-
-def compose_services() -> dict[str, Any]:
-    document = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
-    return document["services"]
-
-
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    """A compose service's environment, whether written as a mapping or as KEY=VALUE items."""
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        return dict(item.partition("=")[::2] for item in env)
-    return {key: "" if value is None else str(value) for key, value in env.items()}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -116,10 +107,63 @@ def test_dockerfile_copies_every_package_of_the_wheel() -> None:
         assert f" {package} " in f" {copied} ", f"the Dockerfile does not copy {package}/"
 
 
+def test_every_service_of_the_repository_is_in_devstacks_list() -> None:
+    in_repository = {path.parent.name for path in (ROOT / "services").glob("*/__main__.py")}
+    assert in_repository == set(SERVICE_NAMES)
+
+
 @pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_helm_chart_has_a_template_and_values_for_the_service(name: str) -> None:
-    template = CHART / "templates" / f"{name}.yaml"
-    assert template.is_file(), f"the Helm chart has no templates/{name}.yaml"
-    assert f'"name" "{name}"' in template.read_text(encoding="utf-8")
-    values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
-    assert name in values["services"], f"the chart's values.yaml has no services.{name}"
+def test_helm_chart_deploys_the_service(name: str) -> None:
+    values = chart_values()["services"]
+    assert name in values, f"the chart's values.yaml has no services.{name}"
+    assert values[name]["enabled"], f"services.{name} is disabled by default"
+    documents = render(REQUIRED_VALUES)
+    for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
+        assert component(name) in by_name(documents, kind), f"no {kind} for {name}"
+    container = by_name(documents, "Deployment")[component(name)]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["command"] == ["python", "-m", f"services.{name}", "serve"]
+    migration = by_name(documents, "Job")[component(f"{name}-migrate")]
+    assert migration["spec"]["template"]["spec"]["containers"][0]["command"] == [
+        "python",
+        "-m",
+        f"services.{name}",
+        "migrate",
+    ]
+
+
+# Images without a shell or client to probe themselves with; nothing waits for them healthy.
+NO_HEALTHCHECK = {"otel-collector", "jaeger"}
+
+
+def test_compose_every_dependency_has_a_condition_that_can_be_met() -> None:
+    services = compose_services()
+    for name, service in services.items():
+        healthcheck = service.get("healthcheck") or {}
+        if name not in NO_HEALTHCHECK and "profiles" not in service:
+            assert healthcheck.get("test"), f"{name} has no healthcheck"
+        depends_on = service.get("depends_on") or {}
+        assert isinstance(depends_on, dict), f"{name}: depends_on must give conditions"
+        for dependency, condition in depends_on.items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            assert condition["condition"] in {"service_healthy", "service_started"}, name
+            if condition["condition"] == "service_healthy":
+                assert (services[dependency].get("healthcheck") or {}).get("test"), (
+                    f"{name} waits for {dependency} to be healthy, which it never reports"
+                )
+
+
+def test_dockerfile_base_image_is_pinned_to_an_exact_version() -> None:
+    instructions = dockerfile_instructions()
+    defaults = dict(
+        arguments.partition("=")[::2] for keyword, arguments in instructions if keyword == "ARG"
+    )
+    bases = [arguments.split()[0] for keyword, arguments in instructions if keyword == "FROM"]
+    assert bases
+    for base in bases:
+        image = defaults[base[2:-1]] if base.startswith("${") else base
+        tag = image.partition("@")[0].partition(":")[2]
+        # e.g. 3.11.14-slim-bookworm: major, minor and patch, never a moving tag.
+        assert tag.split("-")[0].count(".") == 2, f"FROM {image} is not pinned to a release"
+        assert "slim" in tag, f"FROM {image} is not a slim image"

@@ -1,6 +1,6 @@
 {{/*
 Names, labels and the parts every service shares. A service's resources are rendered by
-"guichet.service", called once per service from templates/<service>.yaml.
+"guichet.service", called once per entry of values' `services` from templates/services.yaml.
 */}}
 
 {{- define "guichet.name" -}}
@@ -112,7 +112,7 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
       name: {{ include "guichet.sealingKeySecretName" $root }}
       key: {{ $root.Values.sealingKey.secretKey | default "key" }}
 {{- end }}
-{{- if ne .name "identity" }}
+{{- if has "identity" (include "guichet.calls" . | fromJsonArray) }}
 # Where access tokens' verification keys (JWKS) are fetched.
 - name: GUICHET_IDENTITY_URL
   value: {{ include "guichet.identityUrl" $root | quote }}
@@ -176,12 +176,12 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 {{- end }}
 {{- end }}
 
-{{/* GUICHET_UPSTREAMS of the gateway: every other enabled service's internal URL, as JSON. */}}
+{{/* GUICHET_UPSTREAMS of the gateway: every enabled upstream's internal URL, as JSON. */}}
 {{- define "guichet.upstreams" -}}
 {{- $root := . }}
 {{- $upstreams := dict }}
 {{- range $name, $values := .Values.services }}
-{{- if and $values.enabled (ne $name "gateway") }}
+{{- if and $values.enabled $values.upstream }}
 {{- $_ := set $upstreams $name (printf "http://%s:%v" (include "guichet.componentName" (dict "root" $root "name" $name)) $root.Values.service.port) }}
 {{- end }}
 {{- end }}
@@ -189,6 +189,55 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 {{- $_ := set $upstreams "identity" .Values.identityUrl }}
 {{- end }}
 {{- toJson $upstreams }}
+{{- end }}
+
+{{/*
+The Guichet services one service calls, as a JSON list: its `calls`, and for the gateway
+every enabled upstream too. Takes (dict "root" $ "name" "<service>" "values" <its values>).
+*/}}
+{{- define "guichet.calls" -}}
+{{- $calls := list }}
+{{- range (.values.calls | default list) }}
+{{- $calls = append $calls . }}
+{{- end }}
+{{- if eq .name "gateway" }}
+{{- range $name, $values := .root.Values.services }}
+{{- if and $values.enabled $values.upstream }}
+{{- $calls = append $calls $name }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $calls | uniq | sortAlpha | toJson }}
+{{- end }}
+
+{{/*
+The enabled Guichet services that call one service, as a JSON list.
+Takes (dict "root" $ "name" "<service>").
+*/}}
+{{- define "guichet.callers" -}}
+{{- $root := .root }}
+{{- $target := .name }}
+{{- $callers := list }}
+{{- range $name, $values := $root.Values.services }}
+{{- if $values.enabled }}
+{{- $calls := include "guichet.calls" (dict "root" $root "name" $name "values" $values) | fromJsonArray }}
+{{- if has $target $calls }}
+{{- $callers = append $callers $name }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $callers | toJson }}
+{{- end }}
+
+{{/* The autoscaling of one service: the top-level `autoscaling`, overridden by its own. */}}
+{{- define "guichet.autoscaling" -}}
+{{- $own := .values.autoscaling | default dict }}
+{{- $result := dict }}
+{{- /* Key by key, not `merge`, which would let a default `true` beat a service's `false`. */}}
+{{- range $key, $value := .root.Values.autoscaling }}
+{{- $_ := set $result $key (ternary (get $own $key) $value (hasKey $own $key)) }}
+{{- end }}
+{{- $result | toJson }}
 {{- end }}
 
 {{/*
@@ -204,15 +253,17 @@ this chart makes from sealingKey.value. Shared by identity and notifications onl
 {{- end }}
 
 {{/*
-Everything one service needs: its ServiceAccount, Service and Deployment.
+Everything one service needs: its ServiceAccount, Service, Deployment, PodDisruptionBudget
+and, with autoscaling, HorizontalPodAutoscaler.
 Takes (dict "root" $ "name" "<service>" "values" .Values.services.<service>).
 */}}
 {{- define "guichet.service" -}}
 {{- $root := .root }}
-{{- $values := required (printf "services.%s is missing from the values" .name) .values }}
+{{- $values := .values }}
 {{- if $values.enabled }}
 {{- $component := include "guichet.componentName" . }}
 {{- $labels := include "guichet.labels" . }}
+{{- $autoscaling := include "guichet.autoscaling" . | fromJson }}
 apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -249,7 +300,9 @@ metadata:
   labels:
     {{- $labels | nindent 4 }}
 spec:
+  {{- if not $autoscaling.enabled }}
   replicas: {{ $values.replicas }}
+  {{- end }}
   revisionHistoryLimit: 5
   selector:
     matchLabels:
@@ -342,5 +395,42 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+{{- if $root.Values.podDisruptionBudget.enabled }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $component }}
+  labels:
+    {{- $labels | nindent 4 }}
+spec:
+  maxUnavailable: {{ $root.Values.podDisruptionBudget.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "guichet.selectorLabels" . | nindent 6 }}
+{{- end }}
+{{- if $autoscaling.enabled }}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $component }}
+  labels:
+    {{- $labels | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $component }}
+  minReplicas: {{ $autoscaling.minReplicas }}
+  maxReplicas: {{ $autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
 {{- end }}
 {{- end }}
