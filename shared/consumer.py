@@ -10,6 +10,7 @@ and the partition moves on. Partitions are handled in order, one message at a ti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -322,6 +323,9 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
                 log.warning("commit on revoke failed", error=repr(error))
             for tp in revoked:
                 self.runner._processed.pop(tp, None)
+                # The new owner reports this partition's lag; a stale value here would add up.
+                with contextlib.suppress(KeyError):
+                    CONSUMER_LAG.remove(self.runner.config.name, tp.topic, str(tp.partition))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.runner.assigned.set()
