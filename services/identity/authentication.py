@@ -44,6 +44,26 @@ class PasswordChangeRequired(BaseModel):
     ticket_expires_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class Proven:
+    """A user who gave the right password, and the membership they may act in now."""
+
+    user: User
+    membership: Membership | None
+    must_change_password: bool
+
+
+@dataclass(frozen=True)
+class ClientGrant:
+    """What a user granted an OAuth client when they signed in on its authorization page."""
+
+    client_id: str
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID | None
+    scope: str
+    remember_me: bool
+
+
 class SignInRefused(Exception):
     """Wrong login or password: the same answer whichever it was."""
 
@@ -76,39 +96,62 @@ class Authenticator:
         client_ip: str | None,
         organisation_id: uuid.UUID | None = None,
     ) -> Tokens | PasswordChangeRequired:
-        keys = [lockout.account_key(normalise_email(login))]
-        if client_ip:
-            keys.append(lockout.address_key(client_ip))
         async with self.pool.acquire() as connection:
-            until = await lockout.locked_until(connection, keys)
-            if until is not None:
-                raise LockedOut(until)
-            user_id = await user_id_by_login(connection, login)
-            verified = await credentials.verify_for_sign_in(
-                connection, user_id, password, self.rules
-            )
-            if not verified.matches or user_id is None:
-                async with connection.transaction():
-                    await lockout.record_failure(connection, keys[0], self.policy.account_lockout)
-                    if client_ip:
-                        await lockout.record_failure(
-                            connection, keys[1], self.policy.address_lockout
-                        )
-                raise SignInRefused
-            await lockout.clear(connection, keys[0])
-            user = await load(connection, self.store, User, user_id)
-            membership = _membership_to_act_in(user, organisation_id, client_ip)
+            proven = await self._prove(connection, login, password, client_ip, organisation_id)
             async with connection.transaction():
-                if verified.must_change:
+                if proven.must_change_password:
                     ticket, expires_at = await one_time_tokens.mint(
                         connection,
-                        user_id,
+                        proven.user.user_id,
                         one_time_tokens.Purpose.EXPIRED_PASSWORD,
                         self.policy.expired_password_ticket,
                         remember_me=remember_me,
                     )
                     return PasswordChangeRequired(ticket=ticket, ticket_expires_at=expires_at)
-                return await self._open(connection, user, membership, remember_me=remember_me)
+                _, tokens = await self._open(
+                    connection, proven.user, proven.membership, remember_me=remember_me
+                )
+                return tokens
+
+    async def authenticate(
+        self,
+        login: str,
+        password: str,
+        *,
+        client_ip: str | None,
+        organisation_id: uuid.UUID | None = None,
+    ) -> Proven:
+        """Check a login and password exactly as sign-in does (lockout, networks, blocked
+        memberships) without opening a session: OAuth's authorization page issues a code."""
+        async with self.pool.acquire() as connection:
+            return await self._prove(connection, login, password, client_ip, organisation_id)
+
+    async def _prove(
+        self,
+        connection: asyncpg.Connection,
+        login: str,
+        password: str,
+        client_ip: str | None,
+        organisation_id: uuid.UUID | None,
+    ) -> Proven:
+        keys = [lockout.account_key(normalise_email(login))]
+        if client_ip:
+            keys.append(lockout.address_key(client_ip))
+        until = await lockout.locked_until(connection, keys)
+        if until is not None:
+            raise LockedOut(until)
+        user_id = await user_id_by_login(connection, login)
+        verified = await credentials.verify_for_sign_in(connection, user_id, password, self.rules)
+        if not verified.matches or user_id is None:
+            async with connection.transaction():
+                await lockout.record_failure(connection, keys[0], self.policy.account_lockout)
+                if client_ip:
+                    await lockout.record_failure(connection, keys[1], self.policy.address_lockout)
+            raise SignInRefused
+        await lockout.clear(connection, keys[0])
+        user = await load(connection, self.store, User, user_id)
+        membership = _membership_to_act_in(user, organisation_id, client_ip)
+        return Proven(user, membership, must_change_password=verified.must_change)
 
     async def open_session(
         self, user_id: uuid.UUID, *, remember_me: bool, client_ip: str | None
@@ -118,19 +161,48 @@ class Authenticator:
         async with self.pool.acquire() as connection, connection.transaction():
             user = await load(connection, self.store, User, user_id)
             membership = _membership_to_act_in(user, None, client_ip)
-            return await self._open(connection, user, membership, remember_me=remember_me)
+            _, tokens = await self._open(connection, user, membership, remember_me=remember_me)
+            return tokens
 
-    async def refresh(self, refresh_token: str, client_ip: str | None) -> Tokens:
+    async def open_client_session(
+        self,
+        connection: asyncpg.Connection,
+        grant: ClientGrant,
+        client_ip: str | None,
+    ) -> tuple[sessions.Session, Tokens]:
+        """A session for an OAuth client, in the caller's transaction (which also uses up the
+        authorization code). The user may have been blocked since they signed in: the same
+        rules as sign-in apply again."""
+        user = await load(connection, self.store, User, grant.user_id)
+        membership = _membership_to_act_in(user, grant.organisation_id, client_ip)
+        if membership is not None and membership.organisation_id != grant.organisation_id:
+            raise AccessDenied("you have no access to this organisation")
+        return await self._open(
+            connection,
+            user,
+            membership,
+            remember_me=grant.remember_me,
+            client_id=grant.client_id,
+            scope=grant.scope,
+        )
+
+    async def refresh(
+        self, refresh_token: str, client_ip: str | None, client_id: str | None = None
+    ) -> Tokens:
+        """New tokens for a refresh token issued to `client_id` (None: the portal's own
+        sign-in); a reused token ends its session."""
         try:
-            return await self._refresh(refresh_token, client_ip)
+            return await self._refresh(refresh_token, client_ip, client_id)
         except sessions.RefreshReused as reused:
             async with self.pool.acquire() as connection:
                 await sessions.revoke(connection, reused.session_id, "refresh token reused")
             raise
 
-    async def _refresh(self, refresh_token: str, client_ip: str | None) -> Tokens:
+    async def _refresh(
+        self, refresh_token: str, client_ip: str | None, client_id: str | None
+    ) -> Tokens:
         async with self.pool.acquire() as connection, connection.transaction():
-            session, next_refresh = await sessions.refresh(connection, refresh_token)
+            session, next_refresh = await sessions.refresh(connection, refresh_token, client_id)
             user = await load(connection, self.store, User, session.user_id)
             membership = None
             if not user.is_staff:
@@ -167,7 +239,9 @@ class Authenticator:
         membership: Membership | None,
         *,
         remember_me: bool,
-    ) -> Tokens:
+        client_id: str | None = None,
+        scope: str = "",
+    ) -> tuple[sessions.Session, Tokens]:
         lifetime = self.policy.remembered_session if remember_me else self.policy.session
         session, refresh_token = await sessions.open_session(
             connection,
@@ -175,8 +249,10 @@ class Authenticator:
             organisation_id=membership.organisation_id if membership else None,
             remember_me=remember_me,
             lifetime=lifetime,
+            client_id=client_id,
+            scope=scope,
         )
-        return await self._tokens(user, membership, session, refresh_token)
+        return session, await self._tokens(user, membership, session, refresh_token)
 
     async def _tokens(
         self,
