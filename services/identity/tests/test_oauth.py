@@ -255,7 +255,14 @@ async def test_a_mobile_app_signs_a_user_in_with_pkce_gets_an_id_token_and_refre
     assert claims["nonce"] == app.nonce
     assert abs(claims["auth_time"] - time.time()) < 60
     assert claims["exp"] > time.time()
+    assert claims["amr"] == ["pwd"]
+    assert claims["at_hash"]
     assert id_token.header["kid"] in {key.kid for key in keys.keys}
+    # The app's refresh token is the app's: the portal's own refresh does not take it.
+    foreign = await portal.call(
+        "POST", "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert foreign["status"] == 401
 
     refreshed_status, _, refreshed = await token_call(
         portal.url,
@@ -361,6 +368,7 @@ async def test_what_the_app_can_be_told_goes_back_to_it_as_an_rfc_6749_error(
         (app.authorization_request(code_challenge=""), "invalid_request"),
         (app.authorization_request(scope="openid tickets"), "invalid_scope"),
         (app.authorization_request(response_type="token"), "unsupported_response_type"),
+        (app.authorization_request(prompt="none"), "login_required"),
     ]
     for request, error in cases:
         screen = await browser.open(**request)
