@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
     model_validator,
 )
@@ -56,6 +57,28 @@ MAX_LOGIN = 254
 MAX_PASSWORD = 256
 
 
+HTML = "text/html"
+OAUTH_JSON = "application/json"
+
+
+class TokenAnswer(BaseModel):
+    """RFC 6749 §5.1; `id_token` with the `openid` scope, no refresh token for a system."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    refresh_token: str | None = None
+    scope: str | None = None
+    id_token: str | None = None
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 §5.2."""
+
+    error: str
+    error_description: str | None = None
+
+
 # --- the authorization endpoint ---------------------------------------------------------------
 
 
@@ -63,6 +86,7 @@ MAX_PASSWORD = 256
 @operation(
     "OAuth 2.0 authorization endpoint: the sign-in page a mobile app opens",
     responses={200: None, 302: None, 400: None},
+    media_types={200: HTML, 400: HTML},
     tags=("oauth",),
     public=True,
     description="Query: `response_type=code`, `client_id`, `redirect_uri` (exactly as"
@@ -84,6 +108,7 @@ async def authorization_page(request: web.Request) -> web.StreamResponse:
 @operation(
     "Sign in on the authorization page; redirects to the app with a code",
     responses={200: None, 302: None, 400: None, 403: None, 429: None},
+    media_types={200: HTML, 400: HTML, 403: HTML, 429: HTML},
     tags=("oauth",),
     public=True,
     description="The page's form (`application/x-www-form-urlencoded`): the authorization"
@@ -154,7 +179,8 @@ async def _sign_in(
 @routes.post("/oauth/token")
 @operation(
     "OAuth 2.0 token endpoint: authorization_code, refresh_token, client_credentials",
-    responses={200: None, 400: None, 401: None},
+    responses={200: TokenAnswer, 400: OAuthError, 401: OAuthError},
+    media_types={400: OAUTH_JSON, 401: OAUTH_JSON},
     tags=("oauth",),
     public=True,
     description="A form (`application/x-www-form-urlencoded`), as RFC 6749 says. Mobile apps"
@@ -249,6 +275,10 @@ class ClientView(BaseModel):
         )
 
 
+class ClientList(RootModel[list[ClientView]]):
+    pass
+
+
 class RegisteredClient(ClientView):
     client_secret: str | None = Field(
         description="A confidential client's secret: shown this once, only a hash is kept"
@@ -275,12 +305,13 @@ async def register_client(request: web.Request) -> web.Response:
 @routes.get("/oauth-clients")
 @operation(
     "The registered OAuth clients, revoked ones included",
-    responses={200: ClientView, 403: None},
+    responses={200: ClientList, 403: None},
     tags=("oauth",),
 )
 async def list_clients(request: web.Request) -> web.Response:
     _vendor_admin(request)
-    return json_response([ClientView.of(c) for c in await clients.every(request.app[DB_POOL])])
+    listed = [ClientView.of(client) for client in await clients.every(request.app[DB_POOL])]
+    return json_response(ClientList(listed))
 
 
 @routes.get("/oauth-clients/{client_id}")
