@@ -2,8 +2,8 @@
 
 authlib's server side is synchronous and has no asyncio integration, while everything its
 grants ask for (a client, a code, new tokens) is in PostgreSQL behind asyncpg. So one
-request's protocol work runs in a worker thread (`asyncio.to_thread`), and each question a
-grant asks runs back on the event loop (`Provider.run`) while the handler awaits the thread:
+request's protocol work runs in a worker thread of its own pool, and each question a grant
+asks runs back on the event loop (`Provider.run`) while the handler awaits the thread:
 the loop never blocks, and authlib's validation (client authentication, exact redirect URIs,
 PKCE, scopes, RFC 6749 error responses) is used as it is.
 
@@ -14,9 +14,12 @@ portal's sign-in (`Authenticator`), in sessions bound to the client.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -48,6 +51,9 @@ from shared.auth.claims import SIGNING_ALGORITHM, Role
 
 T = TypeVar("T")
 S256 = "S256"
+# Grant threads wait on the event loop: a pool of their own, so they never hold the default
+# executor's threads, which password hashing needs (a step waiting on hashing would deadlock).
+_GRANT_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="oauth-grant")
 
 
 @dataclass(frozen=True)
@@ -130,16 +136,21 @@ class Provider(AuthorizationServer):
     async def consent_grant(self, request: FormRequest) -> CodeGrant:
         """The validated authorization request; raises OAuth2Error (with `redirect_uri` set
         only once the client and its redirect URI are known good)."""
-        return await asyncio.to_thread(self.get_consent_grant, request)
+        return await self._in_grant_thread(self.get_consent_grant, request)
 
     async def authorization_answer(
         self, request: FormRequest, grant: CodeGrant, user: codes.SignedIn | None
     ) -> Answer:
         """The redirect with a code, or with access_denied when `user` is None."""
-        return await asyncio.to_thread(self.create_authorization_response, request, user, grant)
+        return await self._in_grant_thread(self.create_authorization_response, request, user, grant)
 
     async def token_answer(self, request: FormRequest) -> Answer:
-        return await asyncio.to_thread(self.create_token_response, request)
+        return await self._in_grant_thread(self.create_token_response, request)
+
+    async def _in_grant_thread(self, function: Callable[..., T], *args: object) -> T:
+        # With the request's context (log fields, trace), as asyncio.to_thread would.
+        work = functools.partial(contextvars.copy_context().run, function, *args)
+        return await self._loop.run_in_executor(_GRANT_THREADS, work)
 
     # --- authlib's hooks, in the worker thread ---
 
