@@ -59,6 +59,7 @@ POST = frozenset({"POST"})
 GET = frozenset({"GET", "HEAD"})
 CUSTOMER_ADMINS = frozenset({Role.CUSTOMER_ADMIN})
 VENDOR_STAFF = VENDOR_ROLES
+VENDOR_ADMINS = frozenset({Role.VENDOR_ADMIN})
 
 
 def _identity_public(path: str, methods: frozenset[str] = POST, **options: bool) -> Route:
@@ -79,7 +80,10 @@ ROUTES: tuple[Route, ...] = (
     _identity_public("/api/auth/register", sign_in=True),
     _identity_public("/api/branding", GET),
     _identity_public("/api/branding/logo", GET),
-    Route("/api/oauth", "identity", public=True),
+    # OAuth 2.0: the authorization page posts credentials (counted like a sign-in); the token
+    # endpoint is not, or mobile apps refreshing behind one carrier NAT would be throttled.
+    _identity_public("/api/oauth/authorize", GET | POST, sign_in=True),
+    _identity_public("/api/oauth/token"),
     _identity_public("/.well-known/jwks.json", GET),
     _identity_public("/.well-known/openid-configuration", GET),
     # identity, signed in
@@ -94,6 +98,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/contacts", "identity", roles=VENDOR_STAFF),
     Route("/api/staff", "identity", roles=VENDOR_STAFF),
     Route("/api/change-requests", "identity", roles=VENDOR_STAFF),
+    Route("/api/oauth-clients", "identity", roles=VENDOR_ADMINS),
     # tickets
     Route("/api/tickets", "tickets", module=Module.TICKETS),
     # billing, fleet, orders: add their rows as they arrive, e.g.

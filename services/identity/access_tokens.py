@@ -28,6 +28,7 @@ class AccessTokens:
         modules: frozenset[Module] = frozenset(),
         networks: tuple[str, ...] = (),
         branch_id: uuid.UUID | None = None,
+        scope: str | None = None,
     ) -> str:
         now = int(time.time())
         claims = AccessClaims(
@@ -43,6 +44,7 @@ class AccessTokens:
             modules=modules,
             ipr=networks,
             branch=branch_id,
+            scope=scope or None,
         )
         key = await self._keys.signing_key()
         payload = claims.model_dump(mode="json", exclude_none=True)

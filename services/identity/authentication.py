@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 from pydantic import BaseModel
@@ -19,6 +21,8 @@ from services.identity.handlers import load
 from services.identity.metrics import SIGN_INS
 from services.identity.queries import user_id_by_login
 from shared.eventstore import EventStore
+
+Attempt = TypeVar("Attempt")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,26 @@ class PasswordChangeRequired(BaseModel):
     password_change_required: bool = True
     ticket: str
     ticket_expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Proven:
+    """A user who gave the right password, and the membership they may act in now."""
+
+    user: User
+    membership: Membership | None
+    must_change_password: bool
+
+
+@dataclass(frozen=True)
+class ClientGrant:
+    """What a user granted an OAuth client when they signed in on its authorization page."""
+
+    client_id: str
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID | None
+    scope: str
+    remember_me: bool
 
 
 class SignInRefused(Exception):
@@ -77,27 +101,15 @@ class Authenticator:
         client_ip: str | None,
         organisation_id: uuid.UUID | None = None,
     ) -> Tokens | PasswordChangeRequired:
-        try:
-            result = await self._sign_in(
+        return await _counted(
+            self._sign_in(
                 login,
                 password,
                 remember_me=remember_me,
                 client_ip=client_ip,
                 organisation_id=organisation_id,
             )
-        except SignInRefused:
-            SIGN_INS.labels("refused").inc()
-            raise
-        except LockedOut:
-            SIGN_INS.labels("locked_out").inc()
-            raise
-        except AccessDenied:
-            SIGN_INS.labels("denied").inc()
-            raise
-        SIGN_INS.labels(
-            "succeeded" if isinstance(result, Tokens) else "password_change_required"
-        ).inc()
-        return result
+        )
 
     async def _sign_in(
         self,
@@ -108,39 +120,64 @@ class Authenticator:
         client_ip: str | None,
         organisation_id: uuid.UUID | None,
     ) -> Tokens | PasswordChangeRequired:
-        keys = [lockout.account_key(normalise_email(login))]
-        if client_ip:
-            keys.append(lockout.address_key(client_ip))
         async with self.pool.acquire() as connection:
-            until = await lockout.locked_until(connection, keys)
-            if until is not None:
-                raise LockedOut(until)
-            user_id = await user_id_by_login(connection, login)
-            verified = await credentials.verify_for_sign_in(
-                connection, user_id, password, self.rules
-            )
-            if not verified.matches or user_id is None:
-                async with connection.transaction():
-                    await lockout.record_failure(connection, keys[0], self.policy.account_lockout)
-                    if client_ip:
-                        await lockout.record_failure(
-                            connection, keys[1], self.policy.address_lockout
-                        )
-                raise SignInRefused
-            await lockout.clear(connection, keys[0])
-            user = await load(connection, self.store, User, user_id)
-            membership = _membership_to_act_in(user, organisation_id, client_ip)
+            proven = await self._prove(connection, login, password, client_ip, organisation_id)
             async with connection.transaction():
-                if verified.must_change:
+                if proven.must_change_password:
                     ticket, expires_at = await one_time_tokens.mint(
                         connection,
-                        user_id,
+                        proven.user.user_id,
                         one_time_tokens.Purpose.EXPIRED_PASSWORD,
                         self.policy.expired_password_ticket,
                         remember_me=remember_me,
                     )
                     return PasswordChangeRequired(ticket=ticket, ticket_expires_at=expires_at)
-                return await self._open(connection, user, membership, remember_me=remember_me)
+                _, tokens = await self._open(
+                    connection, proven.user, proven.membership, remember_me=remember_me
+                )
+                return tokens
+
+    async def authenticate(
+        self,
+        login: str,
+        password: str,
+        *,
+        client_ip: str | None,
+        organisation_id: uuid.UUID | None = None,
+    ) -> Proven:
+        """Check a login and password exactly as sign-in does (lockout, networks, blocked
+        memberships) without opening a session: OAuth's authorization page issues a code."""
+        async with self.pool.acquire() as connection:
+            return await _counted(
+                self._prove(connection, login, password, client_ip, organisation_id)
+            )
+
+    async def _prove(
+        self,
+        connection: asyncpg.Connection,
+        login: str,
+        password: str,
+        client_ip: str | None,
+        organisation_id: uuid.UUID | None,
+    ) -> Proven:
+        keys = [lockout.account_key(normalise_email(login))]
+        if client_ip:
+            keys.append(lockout.address_key(client_ip))
+        until = await lockout.locked_until(connection, keys)
+        if until is not None:
+            raise LockedOut(until)
+        user_id = await user_id_by_login(connection, login)
+        verified = await credentials.verify_for_sign_in(connection, user_id, password, self.rules)
+        if not verified.matches or user_id is None:
+            async with connection.transaction():
+                await lockout.record_failure(connection, keys[0], self.policy.account_lockout)
+                if client_ip:
+                    await lockout.record_failure(connection, keys[1], self.policy.address_lockout)
+            raise SignInRefused
+        await lockout.clear(connection, keys[0])
+        user = await load(connection, self.store, User, user_id)
+        membership = _membership_to_act_in(user, organisation_id, client_ip)
+        return Proven(user, membership, must_change_password=verified.must_change)
 
     async def open_session(
         self, user_id: uuid.UUID, *, remember_me: bool, client_ip: str | None
@@ -150,19 +187,48 @@ class Authenticator:
         async with self.pool.acquire() as connection, connection.transaction():
             user = await load(connection, self.store, User, user_id)
             membership = _membership_to_act_in(user, None, client_ip)
-            return await self._open(connection, user, membership, remember_me=remember_me)
+            _, tokens = await self._open(connection, user, membership, remember_me=remember_me)
+            return tokens
 
-    async def refresh(self, refresh_token: str, client_ip: str | None) -> Tokens:
+    async def open_client_session(
+        self,
+        connection: asyncpg.Connection,
+        grant: ClientGrant,
+        client_ip: str | None,
+    ) -> tuple[sessions.Session, Tokens]:
+        """A session for an OAuth client, in the caller's transaction (which also uses up the
+        authorization code). The user may have been blocked since they signed in: the same
+        rules as sign-in apply again."""
+        user = await load(connection, self.store, User, grant.user_id)
+        membership = _membership_to_act_in(user, grant.organisation_id, client_ip)
+        if membership is not None and membership.organisation_id != grant.organisation_id:
+            raise AccessDenied("you have no access to this organisation")
+        return await self._open(
+            connection,
+            user,
+            membership,
+            remember_me=grant.remember_me,
+            client_id=grant.client_id,
+            scope=grant.scope,
+        )
+
+    async def refresh(
+        self, refresh_token: str, client_ip: str | None, client_id: str | None = None
+    ) -> Tokens:
+        """New tokens for a refresh token issued to `client_id` (None: the portal's own
+        sign-in); a reused token ends its session."""
         try:
-            return await self._refresh(refresh_token, client_ip)
+            return await self._refresh(refresh_token, client_ip, client_id)
         except sessions.RefreshReused as reused:
             async with self.pool.acquire() as connection:
                 await sessions.revoke(connection, reused.session_id, "refresh token reused")
             raise
 
-    async def _refresh(self, refresh_token: str, client_ip: str | None) -> Tokens:
+    async def _refresh(
+        self, refresh_token: str, client_ip: str | None, client_id: str | None
+    ) -> Tokens:
         async with self.pool.acquire() as connection, connection.transaction():
-            session, next_refresh = await sessions.refresh(connection, refresh_token)
+            session, next_refresh = await sessions.refresh(connection, refresh_token, client_id)
             user = await load(connection, self.store, User, session.user_id)
             membership = None
             if not user.is_staff:
@@ -199,7 +265,9 @@ class Authenticator:
         membership: Membership | None,
         *,
         remember_me: bool,
-    ) -> Tokens:
+        client_id: str | None = None,
+        scope: str = "",
+    ) -> tuple[sessions.Session, Tokens]:
         lifetime = self.policy.remembered_session if remember_me else self.policy.session
         session, refresh_token = await sessions.open_session(
             connection,
@@ -207,8 +275,10 @@ class Authenticator:
             organisation_id=membership.organisation_id if membership else None,
             remember_me=remember_me,
             lifetime=lifetime,
+            client_id=client_id,
+            scope=scope,
         )
-        return await self._tokens(user, membership, session, refresh_token)
+        return session, await self._tokens(user, membership, session, refresh_token)
 
     async def _tokens(
         self,
@@ -276,3 +346,23 @@ def allowed_from(membership: Membership, client_ip: str | None) -> bool:
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(network) for network in membership.allowed_networks)
+
+
+async def _counted(attempt: Awaitable[Attempt]) -> Attempt:
+    """Count a sign-in attempt by its outcome, whichever door it came through."""
+    try:
+        result = await attempt
+    except SignInRefused:
+        SIGN_INS.labels("refused").inc()
+        raise
+    except LockedOut:
+        SIGN_INS.labels("locked_out").inc()
+        raise
+    except AccessDenied:
+        SIGN_INS.labels("denied").inc()
+        raise
+    must_change = isinstance(result, PasswordChangeRequired) or (
+        isinstance(result, Proven) and result.must_change_password
+    )
+    SIGN_INS.labels("password_change_required" if must_change else "succeeded").inc()
+    return result

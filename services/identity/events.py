@@ -366,3 +366,34 @@ class ErasureRequested(DomainEvent):
     version: ClassVar[int] = 1
 
     user_id: uuid.UUID
+
+
+# --- OAuth clients ---------------------------------------------------------------------------
+# The client's secret, or its hash, is never in an event (decision 0009).
+
+
+@registry.register
+class OAuthClientRegistered(DomainEvent):
+    """The vendor admin registered an OAuth client: a mobile app (`public`: users sign in
+    with authorization code + PKCE, redirected to one of its URIs) or an internal system
+    (`confidential`: client credentials, acting with the role `service` and these scopes)."""
+
+    type: ClassVar[str] = "guichet.identity.OAuthClientRegistered"
+    version: ClassVar[int] = 1
+
+    client_id: str
+    name: str
+    kind: str = Field(pattern="^(public|confidential)$")
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+
+
+@registry.register
+class OAuthClientRevoked(DomainEvent):
+    """The vendor admin revoked an OAuth client: it gets no more tokens, and the sessions it
+    opened are ended."""
+
+    type: ClassVar[str] = "guichet.identity.OAuthClientRevoked"
+    version: ClassVar[int] = 1
+
+    client_id: str

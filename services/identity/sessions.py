@@ -24,6 +24,17 @@ class Session:
     organisation_id: uuid.UUID | None
     remember_me: bool
     expires_at: dt.datetime
+    client_id: str | None = None
+    """The OAuth client it was opened for; None for the portal's own sign-in."""
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    """Who a refresh token was issued to, read without using it (see `describe`)."""
+
+    client_id: str | None
+    scope: str
 
 
 class RefreshRefused(Exception):
@@ -46,6 +57,8 @@ async def open_session(
     organisation_id: uuid.UUID | None,
     remember_me: bool,
     lifetime: dt.timedelta,
+    client_id: str | None = None,
+    scope: str = "",
 ) -> tuple[Session, str]:
     session = Session(
         session_id=uuid.uuid4(),
@@ -53,24 +66,33 @@ async def open_session(
         organisation_id=organisation_id,
         remember_me=remember_me,
         expires_at=dt.datetime.now(dt.UTC) + lifetime,
+        client_id=client_id,
+        scope=scope,
     )
     await connection.execute(
         "INSERT INTO sessions (session_id, user_id, organisation_id, remember_me, created_at,"
-        " expires_at) VALUES ($1, $2, $3, $4, now(), $5)",
+        " expires_at, client_id, scope) VALUES ($1, $2, $3, $4, now(), $5, $6, $7)",
         session.session_id,
         user_id,
         organisation_id,
         remember_me,
         session.expires_at,
+        client_id,
+        scope,
     )
     return session, await _new_refresh_token(connection, session)
 
 
-async def refresh(connection: asyncpg.Connection, refresh_token: str) -> tuple[Session, str]:
-    """Use a refresh token: its session and the next refresh token. Call in a transaction."""
+async def refresh(
+    connection: asyncpg.Connection, refresh_token: str, client_id: str | None = None
+) -> tuple[Session, str]:
+    """Use a refresh token: its session and the next refresh token. Call in a transaction.
+
+    A token works only for the client it was issued to (`client_id`; None: the portal's own
+    sign-in), so a mobile app's token is not refreshed by another app, nor the reverse."""
     row = await connection.fetchrow(
         "SELECT r.session_id, r.used_at, r.expires_at AS token_expires_at, s.user_id,"
-        " s.organisation_id, s.remember_me, s.expires_at, s.revoked_at"
+        " s.organisation_id, s.remember_me, s.expires_at, s.revoked_at, s.client_id, s.scope"
         " FROM refresh_tokens r JOIN sessions s USING (session_id)"
         " WHERE r.token_hash = $1 FOR UPDATE OF r",
         token_hash(refresh_token),
@@ -78,6 +100,8 @@ async def refresh(connection: asyncpg.Connection, refresh_token: str) -> tuple[S
     now = dt.datetime.now(dt.UTC)
     if row is None or row["revoked_at"] is not None:
         raise RefreshRefused("unknown or revoked")
+    if row["client_id"] != client_id:
+        raise RefreshRefused("issued to another client")
     if row["used_at"] is not None:
         raise RefreshReused(row["session_id"])
     if row["token_expires_at"] <= now:
@@ -98,7 +122,8 @@ async def switch_organisation(
     row = await connection.fetchrow(
         "UPDATE sessions SET organisation_id = $2 WHERE session_id = $1"
         " AND revoked_at IS NULL AND expires_at > now()"
-        " RETURNING session_id, user_id, organisation_id, remember_me, expires_at",
+        " RETURNING session_id, user_id, organisation_id, remember_me, expires_at, client_id,"
+        " scope",
         session_id,
         organisation_id,
     )
@@ -109,6 +134,18 @@ async def switch_organisation(
     )
     session = _session(row)
     return session, await _new_refresh_token(connection, session)
+
+
+async def describe(
+    connection: asyncpg.Connection | asyncpg.Pool, refresh_token: str
+) -> RefreshGrant | None:
+    """Who a refresh token was issued to, without using it; None for an unknown token."""
+    row = await connection.fetchrow(
+        "SELECT s.client_id, s.scope FROM refresh_tokens r JOIN sessions s USING (session_id)"
+        " WHERE r.token_hash = $1",
+        token_hash(refresh_token),
+    )
+    return RefreshGrant(client_id=row["client_id"], scope=row["scope"]) if row else None
 
 
 async def session_is_live(connection: asyncpg.Connection | asyncpg.Pool, sid: uuid.UUID) -> bool:
@@ -155,6 +192,18 @@ async def revoke_all(
     )
 
 
+async def revoke_client_sessions(
+    connection: asyncpg.Connection, client_id: str, reason: str
+) -> None:
+    """End every session an OAuth client opened (the client was revoked)."""
+    await connection.execute(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = $2"
+        " WHERE client_id = $1 AND revoked_at IS NULL",
+        client_id,
+        reason,
+    )
+
+
 async def _new_refresh_token(connection: asyncpg.Connection, session: Session) -> str:
     token = secrets.token_urlsafe(32)
     await connection.execute(
@@ -174,4 +223,6 @@ def _session(row: asyncpg.Record) -> Session:
         organisation_id=row["organisation_id"],
         remember_me=row["remember_me"],
         expires_at=row["expires_at"],
+        client_id=row["client_id"],
+        scope=row["scope"],
     )

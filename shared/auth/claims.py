@@ -66,3 +66,8 @@ class AccessClaims(BaseModel):
     branch: uuid.UUID | None = Field(
         default=None, description="The only branch of the organisation the user may act for"
     )
+    scope: str | None = Field(
+        default=None,
+        description="Space-separated scopes of an internal system's token (RFC 9068), as"
+        " registered for its OAuth client; users' rights come from role and modules instead",
+    )

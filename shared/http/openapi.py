@@ -49,6 +49,9 @@ class Operation:
     description: str = ""
     # Overrides the handler's name, for the rare handler that serves two routes.
     operation_id: str | None = None
+    # status → the body's content type where it is not the default (JSON for a success,
+    # problem+json for an error): RFC 6749's JSON errors, an HTML page.
+    media_types: Mapping[int, str] = field(default_factory=dict)
 
 
 def operation(
@@ -61,6 +64,7 @@ def operation(
     public: bool = False,
     description: str = "",
     operation_id: str | None = None,
+    media_types: Mapping[int, str] | None = None,
 ) -> Callable[[Handler], Handler]:
     described = Operation(
         summary=summary,
@@ -71,6 +75,7 @@ def operation(
         public=public,
         description=description,
         operation_id=operation_id,
+        media_types=dict(media_types or {}),
     )
 
     def describe(handler: Handler) -> Handler:
@@ -373,7 +378,11 @@ def _responses(described: Operation, schemas: _Schemas) -> dict[str, Any]:
     for status in sorted(statuses):
         model = statuses[status]
         response: dict[str, Any] = {"description": _phrase(status)}
-        if status >= 400:
+        media_type = described.media_types.get(status)
+        if media_type is not None:
+            body = {"schema": schemas.ref(model, "serialization")} if model is not None else {}
+            response["content"] = {media_type: body}
+        elif status >= 400:
             schema = (
                 schemas.ref(model, "serialization")
                 if model is not None

@@ -36,6 +36,8 @@ class Principal:
     session_id: str | None
     networks: tuple[str, ...] = ()
     """Networks (CIDR) the user may call from; empty: any (enforced by the gateway)."""
+    scopes: frozenset[str] = frozenset()
+    """An internal system's scopes (role `service`, client credentials); empty for users."""
 
     @classmethod
     def from_claims(cls, claims: AccessClaims) -> Principal:
@@ -47,6 +49,7 @@ class Principal:
             branch_id=claims.branch,
             session_id=claims.sid,
             networks=claims.ipr,
+            scopes=frozenset(claims.scope.split()) if claims.scope else frozenset(),
         )
 
     @property

@@ -262,6 +262,33 @@ async def test_two_handlers_of_one_name_are_refused() -> None:
         openapi_document(app, title="t", version="1")
 
 
+async def test_a_body_of_another_type_is_described_as_it_is_sent() -> None:
+    """An OAuth token endpoint answers RFC 6749 JSON errors and a sign-in page HTML, not
+    problem+json: the document says so, so that clients and the fuzzer expect them."""
+
+    class TokenError(BaseModel):
+        error: str
+
+    @operation(
+        "Tokens",
+        responses={200: None, 400: TokenError},
+        media_types={200: "text/html", 400: "application/json"},
+        public=True,
+    )
+    async def token(_request: web.Request) -> web.Response:
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/token", token)
+    responses = openapi_document(app, title="t", version="1")["paths"]["/token"]["post"][
+        "responses"
+    ]
+    assert responses["200"]["content"] == {"text/html": {}}
+    assert responses["400"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/TokenError"}}
+    }
+
+
 async def test_fuzzing_finds_the_input_that_breaks_a_route() -> None:
     async with serving(sample_app(divides_by_zero=True)) as url:
         with pytest.raises(AssertionError) as failed:

@@ -73,15 +73,27 @@ async def jwks(request: web.Request) -> web.Response:
 @routes.get("/.well-known/openid-configuration")
 @operation("OpenID Provider metadata", responses={200: None}, tags=("tokens",), public=True)
 async def openid_configuration(request: web.Request) -> web.Response:
+    """What exists, nothing more (the endpoints are the gateway's public paths)."""
     issuer = str(request.app[SETTINGS].public_url).rstrip("/")
     return web.json_response(
         {
             "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/api/oauth/authorize",
+            "token_endpoint": f"{issuer}/api/oauth/token",
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
-            "token_endpoint": f"{issuer}/api/auth/sign-in",
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": [
+                "none",
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "scopes_supported": ["openid"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce"],
             "id_token_signing_alg_values_supported": [SIGNING_ALGORITHM],
             "subject_types_supported": ["public"],
-            "grant_types_supported": ["password", "refresh_token"],
         },
         headers={"Cache-Control": "public, max-age=300"},
     )

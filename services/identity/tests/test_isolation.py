@@ -90,6 +90,19 @@ TABLE: tuple[Entry, ...] = (
         "POST /auth/password/reset", "needs the one-time token mailed to the account's own inbox"
     ),
     Public(
+        "GET /oauth/authorize",
+        "the OAuth sign-in page: it shows the vendor's branding and reveals nothing without the"
+        " user's own password (test_oauth)",
+    ),
+    Public(
+        "POST /oauth/authorize",
+        "the OAuth sign-in page's form: the same rules as sign-in, lockout included",
+    ),
+    Public(
+        "POST /oauth/token",
+        "trades a code, refresh token or client secret that only its holder has",
+    ),
+    Public(
         "POST /auth/email/confirmation",
         "needs the one-time token mailed to the new address, which only its inbox holds",
     ),
@@ -274,6 +287,26 @@ TABLE: tuple[Entry, ...] = (
         ids={"organisation_id": "organisation", "user_id": "second_user"},
         control=("staff", 204),
     ),
+    # OAuth clients are the vendor's, not an organisation's: customers are refused them all.
+    IsolationCase(
+        "POST /oauth-clients",
+        answers=CUSTOMERS_REFUSED,
+        body=lambda _: {"name": "ERP", "kind": "confidential", "scopes": ["invoices:write"]},
+        control=("staff", 201),
+    ),
+    IsolationCase("GET /oauth-clients", answers=CUSTOMERS_REFUSED, control=("staff", 200)),
+    IsolationCase(
+        "GET /oauth-clients/{client_id}",
+        answers=CUSTOMERS_REFUSED,
+        ids={"client_id": "oauth_client"},
+        control=("staff", 200),
+    ),
+    IsolationCase(
+        "POST /oauth-clients/{client_id}/revocation",
+        answers=CUSTOMERS_REFUSED,
+        ids={"client_id": "oauth_client"},
+        control=("staff", 204),
+    ),
     IsolationCase(
         "POST /organisations",
         answers=CUSTOMERS_REFUSED,
@@ -407,7 +440,15 @@ async def two_organisations(portal: Portal) -> Tenants:
         )["request_id"]
         for referents in ({"technical": b_admin}, {"dpo": b_admin})
     ]
+    oauth_client = await portal.call(
+        "POST",
+        "/oauth-clients",
+        token=staff,
+        json={"name": "Zephyr ERP", "kind": "confidential"},
+        expect=201,
+    )
     ids = {
+        "oauth_client": oauth_client["client_id"],
         "organisation": org_b,
         "admin": b_admin,
         "user": b_user,
@@ -430,6 +471,7 @@ async def two_organisations(portal: Portal) -> Tenants:
             "change_requests": [r for r in requests if r["organisation_id"] == org_b],
             "own_requests": await read("/organisation/change-requests", tokens["b_admin"]),
             "admin_personal_data": await read("/me/personal-data", tokens["b_admin"]),
+            "oauth_clients": await read("/oauth-clients", staff),
             # Every change is an event: B's streams end where they ended.
             "stream_versions": await portal.sql(
                 "SELECT json_object_agg(stream_id, version ORDER BY stream_id) FROM"

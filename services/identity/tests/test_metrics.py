@@ -8,12 +8,7 @@ import datetime as dt
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.identity.signing_keys import SigningKeys
-from services.identity.tests.test_access import (  # noqa: F401 - `portal` is a fixture
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    Portal,
-    portal,
-)
+from services.identity.tests.portal import ADMIN_EMAIL, ADMIN_PASSWORD, Portal
 from shared.db import create_pool
 
 
@@ -33,7 +28,7 @@ def sign_ins(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], outc
     return samples.get(("guichet_sign_ins_total", (("outcome", outcome),)), 0.0)
 
 
-async def test_sign_ins_are_counted_by_outcome(portal: Portal) -> None:  # noqa: F811
+async def test_sign_ins_are_counted_by_outcome(portal: Portal) -> None:
     before = await scrape(portal)
     await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
     for _ in range(5):
@@ -53,7 +48,7 @@ async def test_sign_ins_are_counted_by_outcome(portal: Portal) -> None:  # noqa:
 
 
 async def test_signing_key_age_is_that_of_the_key_that_last_signed(
-    portal: Portal,  # noqa: F811
+    portal: Portal,
 ) -> None:
     await portal.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
     samples = await scrape(portal)
