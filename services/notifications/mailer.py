@@ -123,6 +123,45 @@ class Mailer:
             user_id=user_id,
         )
 
+    async def send_to_referents(
+        self,
+        connection: asyncpg.Connection,
+        *,
+        event_id: str,
+        organisation_id: uuid.UUID,
+        kind: directory.ReferentKind,
+        template: str,
+        values: dict[str, Any],
+    ) -> int:
+        """Queue one email to each of the organisation's referents of `kind` (the accounting
+        referents for an invoice, the technical one for an outage, the DPO for a data
+        incident), each in their own language. An organisation that named none has its
+        active admins told instead: the email is promised to the organisation, not to a role.
+        The number of recipients."""
+        recipients = await directory.referents(connection, organisation_id, kind)
+        if not recipients:
+            recipients = [
+                admin.user_id
+                for admin in await directory.active_admins(connection, organisation_id)
+            ]
+            log.info(
+                "no referent of this kind; the organisation's admins are told",
+                event_id=event_id,
+                organisation_id=str(organisation_id),
+                kind=kind,
+                admins=len(recipients),
+            )
+        for user_id in recipients:
+            await self.send_to_user(
+                connection,
+                event_id=event_id,
+                user_id=user_id,
+                template=template,
+                values=values,
+                organisation_id=organisation_id,
+            )
+        return len(recipients)
+
     async def release_parked(self, connection: asyncpg.Connection, user_id: uuid.UUID) -> None:
         """Send what waited for this user's address, under the events that asked for it."""
         parked = await connection.fetch(
