@@ -96,6 +96,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/change-requests", "identity", roles=VENDOR_STAFF),
     # tickets
     Route("/api/tickets", "tickets", module=Module.TICKETS),
+    # notifications
+    Route("/api/me/notification-preferences", "notifications", exact=True),
     # billing, fleet, orders: add their rows as they arrive, e.g.
     # Route("/api/invoices", "billing", module=Module.INVOICES),
 )

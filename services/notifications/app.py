@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.notifications import api
 from services.notifications.events import registry
 from services.notifications.outgoing import MailDispatcher
 from services.notifications.rendering import EmailRenderer
@@ -35,11 +36,14 @@ def create_app(settings: NotificationsSettings) -> web.Application:
         app[DISPATCHER] = dispatcher
         return dispatcher.run()
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         service=SERVICE,
         migrations=MIGRATIONS,
         registry=registry,
         subscriptions=lambda _app: subscriptions(settings, renderer),
         background=(dispatch_mail,),
+        authenticated=True,  # its routes need a token: no key source, no start
     )
+    api.add_routes(app)
+    return app

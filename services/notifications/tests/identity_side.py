@@ -29,7 +29,7 @@ from shared.kafka import event_source, service_topic
 from shared.outbox import OutboxRelay, RelayConfig
 from shared.sealing import Sealer, new_sealing_key
 from shared.wakeup import outbox_channel
-from tests.support import MailCatcher, eventually, in_background, serving
+from tests.support import MailCatcher, TokenIssuer, eventually, in_background, serving
 
 VENDOR = "Copieurs Durand"
 PORTAL = "http://portal.test/"
@@ -105,9 +105,12 @@ class Identity:
 
 
 @asynccontextmanager
-async def identity_side(infrastructure: Infrastructure, **settings: Any) -> AsyncIterator[Identity]:
+async def identity_side(
+    infrastructure: Infrastructure, token_issuer: TokenIssuer, **settings: Any
+) -> AsyncIterator[Identity]:
     """A database of its own with identity's event store relayed to a namespace of its own,
-    and one notifications service consuming it; `settings` override notifications' own."""
+    and one notifications service consuming it, accepting `token_issuer`'s tokens;
+    `settings` override notifications' own."""
     database = f"test_{uuid.uuid4().hex[:12]}"
     await postgres.ensure_database(infrastructure.database_url("postgres"), database)
     database_url = infrastructure.database_url(database)
@@ -133,6 +136,7 @@ async def identity_side(infrastructure: Infrastructure, **settings: Any) -> Asyn
         smtp_url=infrastructure.smtp_url,
         vendor_name=VENDOR,
         sealing_key=key,
+        identity_url=token_issuer.url,
         **settings,
     )
     try:

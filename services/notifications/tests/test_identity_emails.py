@@ -27,6 +27,7 @@ from services.notifications.tests.identity_side import (
     self_registered,
 )
 from shared.auth.claims import Module, Role
+from tests.support import TokenIssuer
 
 EXPIRES_FR = "1er mars 2031 à 14:05 (heure de Paris)"
 EXPIRES_EN = "1 March 2031 at 14:05 (Paris time)"
@@ -36,8 +37,8 @@ HOSTILE_ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Fils"
 
 
 @pytest.fixture(scope="module")
-async def idp(infrastructure: Infrastructure) -> AsyncIterator[Identity]:
-    async with identity_side(infrastructure) as side:
+async def idp(infrastructure: Infrastructure, token_issuer: TokenIssuer) -> AsyncIterator[Identity]:
+    async with identity_side(infrastructure, token_issuer) as side:
         yield side
 
 

@@ -22,13 +22,14 @@ from services.notifications.tests.identity_side import (
     registered,
 )
 from shared.http.keys import DB_POOL, SETTINGS
+from tests.support import TokenIssuer
 
 TEMPLATE = "organisation_change_approved"  # any email spoken of the organisation will do
 
 
 @pytest.fixture(scope="module")
-async def idp(infrastructure: Infrastructure) -> AsyncIterator[Identity]:
-    async with identity_side(infrastructure) as side:
+async def idp(infrastructure: Infrastructure, token_issuer: TokenIssuer) -> AsyncIterator[Identity]:
+    async with identity_side(infrastructure, token_issuer) as side:
         yield side
 
 

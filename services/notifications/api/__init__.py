@@ -1,0 +1,11 @@
+"""Notifications' HTTP routes, one module per resource."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.notifications.api import preferences
+
+
+def add_routes(app: web.Application) -> None:
+    app.add_routes(preferences.routes)
