@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.notifications.api import preferences
+from services.notifications.api import email_log, preferences
 
 
 def add_routes(app: web.Application) -> None:
     app.add_routes(preferences.routes)
+    app.add_routes(email_log.routes)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared.http.principal import Principal
-from shared.http.problems import Problem
+from shared.http.problems import Problem, validation_problem
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def acting_user(principal: Principal) -> uuid.UUID:
@@ -21,3 +24,11 @@ def acting_user(principal: Principal) -> uuid.UUID:
 
 def json_response(model: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+def read_query(request: web.Request, model: type[ModelT]) -> ModelT:
+    """The query string as `model`: 422 naming the invalid parameters."""
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as error:
+        raise validation_problem(error) from None
