@@ -7,7 +7,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,21 +37,37 @@ PORTAL = "http://portal.test/"
 EXPIRES = datetime(2031, 3, 1, 13, 5, tzinfo=UTC)
 
 
-@dataclass
-class Identity:
+@dataclass(kw_only=True)
+class IdentityWire:
     """Identity's side of the wire, as far as notifications can tell: its event store,
-    relayed to its topic, and its sealing key."""
+    relayed to its topic, and its sealing key; and where a notifications service would keep
+    its tables (the same database) and read its topic (the same namespace)."""
 
     pool: asyncpg.Pool
     store: EventStore
     sealer: Sealer
+    sealing_key: str
     bootstrap: str
     topic: str
     mail: MailCatcher
-    url: str
-    """Where the notifications service answers HTTP."""
-    app: web.Application
+    database_url: str
+    namespace: str
+    smtp_url: str
     versions: dict[str, int] = field(default_factory=dict)
+
+    def notifications_settings(self, token_issuer: TokenIssuer, **settings: Any) -> dict[str, Any]:
+        """Settings of a notifications service on this wire; `settings` override them."""
+        return {
+            "database_url": self.database_url,
+            "kafka_bootstrap": self.bootstrap,
+            "kafka_namespace": self.namespace,
+            "public_url": PORTAL,
+            "smtp_url": self.smtp_url,
+            "vendor_name": VENDOR,
+            "sealing_key": self.sealing_key,
+            "identity_url": token_issuer.url,
+            **settings,
+        }
 
     async def publish(
         self, stream: uuid.UUID, *events: DomainEvent, organisation_id: uuid.UUID | None = None
@@ -104,13 +120,18 @@ class Identity:
         return token, identity.OneTimeLink(sealed_token=sealed, expires_at=EXPIRES)
 
 
+@dataclass(kw_only=True)
+class Identity(IdentityWire):
+    """The wire, with one notifications service consuming it in this process."""
+
+    url: str
+    """Where the notifications service answers HTTP."""
+    app: web.Application
+
+
 @asynccontextmanager
-async def identity_side(
-    infrastructure: Infrastructure, token_issuer: TokenIssuer, **settings: Any
-) -> AsyncIterator[Identity]:
-    """A database of its own with identity's event store relayed to a namespace of its own,
-    and one notifications service consuming it, accepting `token_issuer`'s tokens;
-    `settings` override notifications' own."""
+async def identity_wire(infrastructure: Infrastructure) -> AsyncIterator[IdentityWire]:
+    """A database of its own with identity's event store relayed to a namespace of its own."""
     database = f"test_{uuid.uuid4().hex[:12]}"
     await postgres.ensure_database(infrastructure.database_url("postgres"), database)
     database_url = infrastructure.database_url(database)
@@ -128,32 +149,40 @@ async def identity_side(
             kafka_namespace=namespace,
         )
     )
-    notifications_settings = NotificationsSettings(
-        database_url=database_url,
-        kafka_bootstrap=infrastructure.kafka_bootstrap,
-        kafka_namespace=namespace,
-        public_url=PORTAL,
-        smtp_url=infrastructure.smtp_url,
-        vendor_name=VENDOR,
-        sealing_key=key,
-        identity_url=token_issuer.url,
-        **settings,
-    )
     try:
-        app = create_notifications(notifications_settings)
-        async with in_background(relay.run()), serving(app) as url:
-            yield Identity(
+        async with in_background(relay.run()):
+            yield IdentityWire(
                 pool=pool,
                 store=EventStore(identity.registry, outbox_channel("identity")),
                 sealer=Sealer(key),
+                sealing_key=key,
                 bootstrap=infrastructure.kafka_bootstrap,
                 topic=service_topic(namespace, "identity"),
                 mail=infrastructure.mail,
-                url=url,
-                app=app,
+                database_url=database_url,
+                namespace=namespace,
+                smtp_url=infrastructure.smtp_url,
             )
     finally:
         await pool.close()
+
+
+@asynccontextmanager
+async def identity_side(
+    infrastructure: Infrastructure, token_issuer: TokenIssuer, **settings: Any
+) -> AsyncIterator[Identity]:
+    """The wire, and one notifications service consuming it in this process, accepting
+    `token_issuer`'s tokens; `settings` override notifications' own."""
+    async with identity_wire(infrastructure) as wire:
+        app = create_notifications(
+            NotificationsSettings(**wire.notifications_settings(token_issuer, **settings))
+        )
+        async with serving(app) as url:
+            yield Identity(
+                **{each.name: getattr(wire, each.name) for each in fields(wire)},
+                url=url,
+                app=app,
+            )
 
 
 # --- facts -----------------------------------------------------------------------------------
