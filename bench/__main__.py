@@ -23,7 +23,13 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import append_throughput, password_hashing, relay_latency, token_verification
+from bench import (
+    append_throughput,
+    email_throughput,
+    password_hashing,
+    relay_latency,
+    token_verification,
+)
 from devstack import broker, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging
@@ -35,6 +41,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "relay_latency": relay_latency.run,
     "password_hashing": password_hashing.run,
     "token_verification": token_verification.run,
+    "email_throughput": email_throughput.run,
 }
 
 

@@ -101,6 +101,11 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/oauth-clients", "identity", roles=VENDOR_ADMINS),
     # tickets
     Route("/api/tickets", "tickets", module=Module.TICKETS),
+    # notifications
+    Route("/api/me/notification-preferences", "notifications", exact=True),
+    Route("/api/organisation/email-log", "notifications", roles=CUSTOMER_ADMINS, exact=True),
+    Route("/api/email-log", "notifications", roles=VENDOR_STAFF, exact=True),
+    Route("/api/organisation/webhooks", "notifications", roles=CUSTOMER_ADMINS),
     # billing, fleet, orders: add their rows as they arrive, e.g.
     # Route("/api/invoices", "billing", module=Module.INVOICES),
 )

@@ -10,6 +10,7 @@ from typing import Literal
 import asyncpg
 
 MembershipStatus = Literal["pending", "active", "blocked"]
+ReferentKind = Literal["technical", "accounting", "dpo"]
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,23 @@ async def set_admin(
     )
 
 
+async def set_referents(
+    connection: asyncpg.Connection,
+    *,
+    organisation_id: uuid.UUID,
+    referents: dict[ReferentKind, list[uuid.UUID]],
+) -> None:
+    """The organisation's referents as they are now: kinds not named have none."""
+    await connection.execute(
+        "DELETE FROM directory_referents WHERE organisation_id = $1", organisation_id
+    )
+    await connection.executemany(
+        "INSERT INTO directory_referents (organisation_id, kind, user_id) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING",
+        [(organisation_id, kind, user) for kind, users in referents.items() for user in users],
+    )
+
+
 async def find_user(connection: asyncpg.Connection, user_id: uuid.UUID) -> KnownUser | None:
     row = await connection.fetchrow(
         "SELECT user_id, email, first_name, last_name, language FROM directory_users"
@@ -161,3 +179,22 @@ async def active_admins(
         organisation_id,
     )
     return [KnownUser(**row) for row in rows]
+
+
+async def referents(
+    connection: asyncpg.Connection, organisation_id: uuid.UUID, kind: ReferentKind
+) -> list[uuid.UUID]:
+    """The organisation's referents of one kind, but those blocked in it since identity named
+    them (it names only active users). Ids: a referent whose account's event has not arrived
+    yet is still a recipient, whose email waits for their address."""
+    return list(
+        await connection.fetchval(
+            "SELECT coalesce(array_agg(r.user_id ORDER BY r.user_id), '{}')"
+            " FROM directory_referents r LEFT JOIN directory_memberships m"
+            "   ON m.user_id = r.user_id AND m.organisation_id = r.organisation_id"
+            " WHERE r.organisation_id = $1 AND r.kind = $2"
+            "   AND m.status IS DISTINCT FROM 'blocked'",
+            organisation_id,
+            kind,
+        )
+    )

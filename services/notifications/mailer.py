@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from services.notifications import directory
+from services.notifications import directory, preferences
 from services.notifications.formatting import choose_language
 from services.notifications.outgoing import queue_email
 from services.notifications.rendering import EmailRenderer
@@ -42,7 +42,8 @@ class Mailer:
     ) -> None:
         """Queue one email to an address the event named. `organisation_id`, when given, is
         the organisation the email speaks of: its name (or a neutral wording while it is not
-        known) and its language when the recipient's is not usable."""
+        known) and its language when the recipient's is not usable. `user_id`, when given, is
+        the user the email is for: their preferences apply, and the delivery log names them."""
         organisation = (
             await directory.find_organisation(connection, organisation_id)
             if organisation_id
@@ -61,6 +62,10 @@ class Mailer:
                 **values,
             },
         )
+        # A user who turned this category off has it recorded as skipped, not lost silently.
+        skipped = user_id is not None and not await preferences.wants_email(
+            connection, user_id, template
+        )
         queued = await queue_email(
             connection,
             event_id=event_id,
@@ -70,10 +75,12 @@ class Mailer:
             template=template,
             email=email,
             sender=self.settings.mail_from,
+            user_id=user_id,
+            skipped=skipped,
         )
         # Ids only: the address, names and links stay out of logs.
         log.info(
-            "email queued" if queued else "email already queued",
+            ("email skipped" if skipped else "email queued") if queued else "email already queued",
             event_id=event_id,
             template=template,
             user_id=str(user_id) if user_id else None,
@@ -122,6 +129,45 @@ class Mailer:
             organisation_id=organisation_id,
             user_id=user_id,
         )
+
+    async def send_to_referents(
+        self,
+        connection: asyncpg.Connection,
+        *,
+        event_id: str,
+        organisation_id: uuid.UUID,
+        kind: directory.ReferentKind,
+        template: str,
+        values: dict[str, Any],
+    ) -> int:
+        """Queue one email to each of the organisation's referents of `kind` (the accounting
+        referents for an invoice, the technical one for an outage, the DPO for a data
+        incident), each in their own language. An organisation that named none has its
+        active admins told instead: the email is promised to the organisation, not to a role.
+        The number of recipients."""
+        recipients = await directory.referents(connection, organisation_id, kind)
+        if not recipients:
+            recipients = [
+                admin.user_id
+                for admin in await directory.active_admins(connection, organisation_id)
+            ]
+            log.info(
+                "no referent of this kind; the organisation's admins are told",
+                event_id=event_id,
+                organisation_id=str(organisation_id),
+                kind=kind,
+                admins=len(recipients),
+            )
+        for user_id in recipients:
+            await self.send_to_user(
+                connection,
+                event_id=event_id,
+                user_id=user_id,
+                template=template,
+                values=values,
+                organisation_id=organisation_id,
+            )
+        return len(recipients)
 
     async def release_parked(self, connection: asyncpg.Connection, user_id: uuid.UUID) -> None:
         """Send what waited for this user's address, under the events that asked for it."""

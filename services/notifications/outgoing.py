@@ -50,12 +50,15 @@ async def queue_email(
     template: str,
     email: RenderedEmail,
     sender: str,
+    user_id: uuid.UUID | None = None,
+    skipped: bool = False,
 ) -> bool:
-    """Queue an email in the caller's transaction; False if this one was already queued."""
+    """Queue an email in the caller's transaction; False if this one was already queued.
+    A `skipped` email (its recipient turned its category off) is recorded, never sent."""
     queued = await connection.fetchval(
         "INSERT INTO outgoing_emails (email_id, event_id, organisation_id, recipient, language,"
-        " template, message_id, subject, text_body, html_body, traceparent)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " template, message_id, subject, text_body, html_body, traceparent, user_id, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         " ON CONFLICT ON CONSTRAINT one_email_per_event_and_recipient DO NOTHING"
         " RETURNING true",
         uuid.uuid4(),
@@ -69,8 +72,11 @@ async def queue_email(
         email.text,
         email.html,
         current_trace_headers().get("traceparent"),
+        user_id,
+        "skipped" if skipped else "pending",
     )
-    await connection.execute("SELECT pg_notify($1, '')", MAIL_CHANNEL)
+    if queued and not skipped:
+        await connection.execute("SELECT pg_notify($1, '')", MAIL_CHANNEL)
     return bool(queued)
 
 

@@ -32,6 +32,29 @@ class NotificationsSettings(ServiceSettings):
         " bytes; the same value as identity's)"
     )
 
+    webhooks_allow_insecure: bool = Field(
+        default=False,
+        description="Allow http:// webhook URLs and loopback, private or link-local addresses."
+        " For tests and local development only: in production it opens the door to SSRF.",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds an endpoint has to answer a delivery"
+    )
+    webhook_max_attempts: int = Field(
+        default=12, ge=1, description="Attempts at one delivery before it is marked failed"
+    )
+    webhook_first_backoff: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds before the first retry; doubled each time, up to 6 h",
+    )
+    webhook_disable_after: int = Field(
+        default=20,
+        ge=1,
+        description="Failed attempts in a row after which an endpoint is disabled and the admin"
+        " who registered it emailed",
+    )
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: str) -> str:

@@ -1,5 +1,5 @@
-"""What notifications does with other services' events: queue the emails they promise. One
-module per source service."""
+"""What notifications does with other services' events: queue the emails they promise (one
+module per source service) and the webhook deliveries organisations asked for."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ from services.notifications.rendering import EmailRenderer
 from services.notifications.settings import NotificationsSettings
 from services.notifications.subscriptions.identity import identity_subscription
 from services.notifications.subscriptions.tickets import tickets_subscription
+from services.notifications.webhooks.catalogue import WEBHOOK_EVENT_TYPES
+from services.notifications.webhooks.endpoints import with_webhooks
 from shared.consumer import Subscription
 
 
 def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> list[Subscription]:
+    # Emails first, then the webhook deliveries of the events webhooks offer, in one transaction.
     return [
-        tickets_subscription(settings, renderer),
-        identity_subscription(Mailer(settings, renderer)),
+        with_webhooks(subscription, set(WEBHOOK_EVENT_TYPES))
+        for subscription in (
+            tickets_subscription(settings, renderer),
+            identity_subscription(Mailer(settings, renderer)),
+        )
     ]

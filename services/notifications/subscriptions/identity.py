@@ -59,6 +59,22 @@ class IdentityEmails:
             language=event.language,
         )
 
+    async def referents_changed(
+        self, connection: asyncpg.Connection, received: ReceivedEvent
+    ) -> None:
+        event = received.event
+        assert isinstance(event, identity.ReferentsChanged)
+        named = event.referents
+        await directory.set_referents(
+            connection,
+            organisation_id=event.organisation_id,
+            referents={
+                "technical": [named.technical] if named.technical else [],
+                "accounting": list(named.accounting),
+                "dpo": [named.dpo] if named.dpo else [],
+            },
+        )
+
     async def personal_information_changed(
         self, connection: asyncpg.Connection, received: ReceivedEvent
     ) -> None:
@@ -355,6 +371,7 @@ def identity_subscription(mailer: Mailer) -> Subscription:
     handlers: dict[str, Handler] = {
         identity.OrganisationRegistered.type: emails.organisation_known,
         identity.OrganisationDetailsChanged.type: emails.organisation_known,
+        identity.ReferentsChanged.type: emails.referents_changed,
         identity.PersonalInformationChanged.type: emails.personal_information_changed,
         identity.CustomerAdminAppointed.type: emails.admin_role_changed,
         identity.CustomerAdminRevoked.type: emails.admin_role_changed,

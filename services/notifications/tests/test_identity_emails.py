@@ -6,38 +6,29 @@ from __future__ import annotations
 
 import html
 import re
-import secrets
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
-from devstack import postgres
 from services.identity import events as identity
-from services.notifications.app import create_app as create_notifications
-from services.notifications.settings import NotificationsSettings
+from services.notifications.tests.identity_side import (
+    PORTAL,
+    VENDOR,
+    Identity,
+    address,
+    granted,
+    identity_side,
+    one_mail,
+    registered,
+    self_registered,
+)
 from shared.auth.claims import Module, Role
-from shared.cloudevents import CloudEvent
-from shared.db import create_pool, migrate
-from shared.events import DomainEvent
-from shared.eventstore import EventContext, EventStore, RecordedEvent
-from shared.kafka import event_source, service_topic
-from shared.outbox import OutboxRelay, RelayConfig
-from shared.sealing import Sealer, new_sealing_key
-from shared.wakeup import outbox_channel
-from tests.support import MailCatcher, eventually, in_background, serving
+from tests.support import TokenIssuer
 
-VENDOR = "Copieurs Durand"
-PORTAL = "http://portal.test/"
-# 13:05 UTC on 1 March is 14:05 in Paris (winter time).
-EXPIRES = datetime(2031, 3, 1, 13, 5, tzinfo=UTC)
 EXPIRES_FR = "1er mars 2031 à 14:05 (heure de Paris)"
 EXPIRES_EN = "1 March 2031 at 14:05 (Paris time)"
 DASH = "\N{EN DASH}"  # subjects name the organisation after one
@@ -45,187 +36,10 @@ HOSTILE = "<script>alert('x')</script> & Fils"
 HOSTILE_ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Fils"
 
 
-@dataclass
-class Identity:
-    """Identity's side of the wire, as far as notifications can tell: its event store,
-    relayed to its topic, and its sealing key."""
-
-    pool: asyncpg.Pool
-    store: EventStore
-    sealer: Sealer
-    bootstrap: str
-    topic: str
-    mail: MailCatcher
-    versions: dict[str, int] = field(default_factory=dict)
-
-    async def publish(
-        self, stream: uuid.UUID, *events: DomainEvent, organisation_id: uuid.UUID | None = None
-    ) -> list[RecordedEvent]:
-        stream_id = str(stream)
-        async with self.pool.acquire() as connection, connection.transaction():
-            recorded = await self.store.append(
-                connection,
-                stream_id=stream_id,
-                stream_type="identity",
-                expected_version=self.versions.get(stream_id, 0),
-                events=list(events),
-                context=EventContext.new(organisation_id=organisation_id),
-            )
-        self.versions[stream_id] = recorded[-1].version
-        return recorded
-
-    async def settled(
-        self, stream: uuid.UUID, *events: DomainEvent, organisation_id: uuid.UUID | None = None
-    ) -> list[RecordedEvent]:
-        """Publish, and wait until notifications has handled it: facts of another aggregate
-        may otherwise overtake them, which is not what the test is about."""
-        recorded = await self.publish(stream, *events, organisation_id=organisation_id)
-        ids = [r.event_id for r in recorded]
-
-        async def handled() -> bool:
-            count = await self.pool.fetchval(
-                "SELECT count(*) FROM notifications.inbox WHERE event_id = ANY($1)", ids
-            )
-            return count == len(ids)
-
-        await eventually(handled)
-        return recorded
-
-    async def deliver_again(self, recorded: RecordedEvent) -> None:
-        """What a broker or a relay may do: the very same CloudEvent, once more."""
-        envelope = CloudEvent.from_recorded(recorded, event_source("identity"))
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
-        await producer.start()
-        try:
-            await producer.send_and_wait(
-                self.topic, envelope.kafka_value(), key=envelope.kafka_key()
-            )
-        finally:
-            await producer.stop()
-
-    def invitation(self, user_id: uuid.UUID) -> tuple[str, identity.OneTimeLink]:
-        token = secrets.token_urlsafe(32)
-        sealed = self.sealer.seal(token, subject=str(user_id))
-        return token, identity.OneTimeLink(sealed_token=sealed, expires_at=EXPIRES)
-
-
 @pytest.fixture(scope="module")
-async def idp(infrastructure: Infrastructure) -> AsyncIterator[Identity]:
-    database = f"test_{uuid.uuid4().hex[:12]}"
-    await postgres.ensure_database(infrastructure.database_url("postgres"), database)
-    database_url = infrastructure.database_url(database)
-    namespace = f"t{uuid.uuid4().hex[:12]}"
-    key = new_sealing_key()
-    # Identity's event store and outbox are the kit's tables in its schema.
-    await migrate(database_url, "identity", None)
-    pool = await create_pool(database_url, "identity", min_size=1, max_size=4)
-    relay = OutboxRelay(
-        RelayConfig(
-            database_url=database_url,
-            schema="identity",
-            service="identity",
-            kafka_bootstrap=infrastructure.kafka_bootstrap,
-            kafka_namespace=namespace,
-        )
-    )
-    settings = NotificationsSettings(
-        database_url=database_url,
-        kafka_bootstrap=infrastructure.kafka_bootstrap,
-        kafka_namespace=namespace,
-        public_url=PORTAL,
-        smtp_url=infrastructure.smtp_url,
-        vendor_name=VENDOR,
-        sealing_key=key,
-    )
-    try:
-        async with in_background(relay.run()), serving(create_notifications(settings)):
-            yield Identity(
-                pool=pool,
-                store=EventStore(identity.registry, outbox_channel("identity")),
-                sealer=Sealer(key),
-                bootstrap=infrastructure.kafka_bootstrap,
-                topic=service_topic(namespace, "identity"),
-                mail=infrastructure.mail,
-            )
-    finally:
-        await pool.close()
-
-
-# --- facts -----------------------------------------------------------------------------------
-
-
-def address(tag: str = "user") -> str:
-    return f"{tag}-{uuid.uuid4().hex[:8]}@client.example"
-
-
-def registered(
-    organisation_id: uuid.UUID, legal_name: str = "Imprimerie Martin", language: str = "fr"
-) -> identity.OrganisationRegistered:
-    return identity.OrganisationRegistered(
-        organisation_id=organisation_id,
-        code=f"C{uuid.uuid4().hex[:6]}",
-        status="active",
-        language=language,
-        currency="EUR",
-        details={"legal_name": legal_name},
-    )
-
-
-def granted(
-    user_id: uuid.UUID,
-    organisation_id: uuid.UUID,
-    email: str,
-    *,
-    language: str = "fr",
-    invitation: identity.OneTimeLink | None = None,
-    first_name: str = "Marie",
-    user_code: str = "MDUPONT",
-) -> identity.PortalAccessGranted:
-    return identity.PortalAccessGranted(
-        user_id=user_id,
-        organisation_id=organisation_id,
-        contact_id=uuid.uuid4(),
-        user_code=user_code,
-        email=email,
-        first_name=first_name,
-        last_name="Dupont",
-        language=language,
-        role=Role.CUSTOMER_USER,
-        modules=frozenset({Module.TICKETS}),
-        granted_by=uuid.uuid4(),
-        invitation=invitation,
-    )
-
-
-def self_registered(
-    user_id: uuid.UUID,
-    organisation_id: uuid.UUID,
-    email: str,
-    *,
-    language: str = "fr",
-    first_name: str = "Jean",
-) -> identity.UserSelfRegistered:
-    return identity.UserSelfRegistered(
-        user_id=user_id,
-        organisation_id=organisation_id,
-        user_code="JMARTIN",
-        email=email,
-        first_name=first_name,
-        last_name="Martin",
-        function="Comptable",
-        language=language,
-        modules=frozenset({Module.TICKETS}),
-    )
-
-
-# --- reading what arrived --------------------------------------------------------------------
-
-
-async def one_mail(idp: Identity, to: str, template_hint: str | None = None) -> dict[str, Any]:
-    [mail] = await idp.mail.wait_for(to)
-    if template_hint is not None:
-        assert template_hint in mail["subject"], mail["subject"]
-    return mail
+async def idp(infrastructure: Infrastructure, token_issuer: TokenIssuer) -> AsyncIterator[Identity]:
+    async with identity_side(infrastructure, token_issuer) as side:
+        yield side
 
 
 def token_in_text(mail: dict[str, Any], path: str) -> str:
@@ -568,7 +382,7 @@ async def test_a_self_registration_asks_the_active_admins_and_tells_the_applican
 
 async def test_activation_then_blocking_are_told_to_the_user(idp: Identity) -> None:
     organisation_id, user_id, email = uuid.uuid4(), uuid.uuid4(), address()
-    await idp.publish(organisation_id, registered(organisation_id, "Boulangerie Petit"))
+    await idp.settled(organisation_id, registered(organisation_id, "Boulangerie Petit"))
     await idp.publish(
         user_id,
         self_registered(user_id, organisation_id, email, language="en"),
