@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -81,7 +81,7 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
             raise Problem(400, "Malformed JSON", "The body is not valid JSON.") from None
         raise validation_problem(error) from None
     # JSON carries a NUL character only escaped; PostgreSQL text and jsonb cannot hold one.
-    if b"\\u0000" in raw and (fields := sorted(set(_fields_with_nul(json.loads(raw))))):
+    if b"\\u0000" in raw and (fields := _fields_with_nul(json.loads(raw))):
         raise Problem(
             422,
             "Invalid request",
@@ -99,20 +99,20 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
     return parsed
 
 
-def _fields_with_nul(value: Any, where: str = "") -> Iterator[str]:
+def _fields_with_nul(value: Any, where: str = "") -> list[str]:
     """The dotted paths of the strings (and keys) holding a NUL; "" for the body itself."""
     if isinstance(value, str):
-        if "\x00" in value:
-            yield where
-    elif isinstance(value, dict):
+        return [where] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, dict):
         for key, item in value.items():
             path = f"{where}.{key}" if where else key
-            if "\x00" in key:
-                yield path
-            yield from _fields_with_nul(item, path)
+            found += [path] if "\x00" in key else []
+            found += _fields_with_nul(item, path)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _fields_with_nul(item, f"{where}.{index}" if where else str(index))
+            found += _fields_with_nul(item, f"{where}.{index}" if where else str(index))
+    return found
 
 
 def path_id(request: web.Request, name: str, what: str) -> uuid.UUID:
