@@ -12,9 +12,12 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from services.identity import handlers, queries
 from services.identity.api.common import (
     IDENTITY,
+    LARGEST_OFFSET,
     actor,
     context,
     json_response,
+    query_number,
+    search_text,
 )
 from services.identity.domain_types import (
     ContactDetails,
@@ -132,13 +135,10 @@ async def create_organisation(request: web.Request) -> web.Response:
 )
 async def list_organisations(request: web.Request) -> web.Response:
     require_role(acting_principal(request), *VENDOR_ROLES)
-    try:
-        limit = min(100, max(1, int(request.query.get("limit", "20"))))
-        offset = max(0, int(request.query.get("offset", "0")))
-    except ValueError:
-        raise Problem(400, "Bad request", "`limit` and `offset` must be numbers.") from None
+    limit = query_number(request, "limit", 20, low=1, high=100)
+    offset = query_number(request, "offset", 0, low=0, high=LARGEST_OFFSET)
     page = await queries.search_organisations(
-        request.app[DB_POOL], request.query.get("search", "")[:200], limit, offset
+        request.app[DB_POOL], search_text(request), limit, offset
     )
     return json_response(page)
 
