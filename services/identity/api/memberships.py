@@ -188,7 +188,8 @@ def _for_back_office(method: str, tail: str, handler: Handler) -> None:
     described = operation(
         customer_side.summary,
         request=customer_side.request,
-        responses=customer_side.responses,
+        # The organisation in the path may not exist.
+        responses={**customer_side.responses, 404: None},
         tags=("back office",),
     )
     routes.route(method, f"/organisations/{{organisation_id}}/users{tail}")(
