@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.portal import Portal, Stack, free_port_base
+from tests.e2e.portal import Portal, Stack, free_port_base, start_on_free_ports
 
 VENDOR_NAME = "Bureautique Lorraine"
 PERSONAL_DATA_INTRO = "Bureautique Lorraine traite vos données pour gérer votre espace client."
@@ -22,14 +22,14 @@ LOGO = (
 PASSWORD_MAX_AGE_DAYS = 365
 
 
-def shared_settings(data: Path) -> dict[str, str]:
+def shared_settings(root: Path) -> dict[str, str]:
     """What the shared portal runs with. Every flow test signs in many times from this one
     address, and the fuzz test sends thousands of requests, some with wrong passwords, under
     one token for minutes: the per-address limits and lockout, and the access token's life,
     are raised so that one test cannot lock out the others. The limits themselves are proven
     by the gateway's and identity's own tests, at their real defaults. The vendor's name,
     logo, texts and a password expiry are set so tests can see them come through."""
-    logo = data.parent / "logo.svg"
+    logo = root / "logo.svg"
     logo.write_bytes(LOGO)
     plenty = "100000"
     return {
@@ -53,9 +53,8 @@ def shared_settings(data: Path) -> dict[str, str]:
 async def running_portal(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     """`./guichet start` once for the session, with the demo data."""
     root = tmp_path_factory.mktemp("portal")
-    stack = Stack(root / "data", free_port_base())
+    stack = await start_on_free_ports(root, **shared_settings(root))
     try:
-        await stack.start(**shared_settings(root / "data"))
         yield stack
         assert await stack.stop() == 0
     finally:

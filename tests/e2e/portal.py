@@ -123,6 +123,22 @@ class Stack:
             await self.process.wait()
 
 
+async def start_on_free_ports(root: Path, attempts: int = 3, **settings: str) -> Stack:
+    """A started stack with its data under `root`. Another program may take one of the ports
+    between the check and the start (other stacks run side by side): then another block."""
+    for attempt in range(1, attempts + 1):
+        stack = Stack(root / f"data-{attempt}", free_port_base())
+        try:
+            await stack.start(**settings)
+        except AssertionError:
+            await stack.kill()
+            if attempt == attempts:
+                raise
+        else:
+            return stack
+    raise ValueError("attempts must be at least 1")
+
+
 def unique_code(prefix: str = "E2E") -> str:
     """An organisation code no other test uses (user codes are made from it)."""
     return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
