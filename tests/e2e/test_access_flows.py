@@ -890,7 +890,9 @@ async def test_the_personal_data_space_shows_consents_with_history_exports_and_e
     consents = {c["purpose"]: c for c in space["consents"]}
     assert consents["newsletter"]["given"] is False
     assert consents["newsletter"]["changed_at"] is not None  # withdrawn, not never asked
+    assert [change["given"] for change in consents["newsletter"]["history"]] == [True, False]
     assert consents["satisfaction_surveys"]["given"] is True
+    assert [change["given"] for change in consents["satisfaction_surveys"]["history"]] == [True]
 
     changed = await portal.call(
         "PUT",
