@@ -75,11 +75,44 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
         raise Problem(415, "Unsupported media type", "Send the body as application/json.")
     raw = await request.read()
     try:
-        return model.model_validate_json(raw)
+        parsed = model.model_validate_json(raw)
     except ValidationError as error:
         if any(problem["type"] == "json_invalid" for problem in error.errors()):
             raise Problem(400, "Malformed JSON", "The body is not valid JSON.") from None
         raise validation_problem(error) from None
+    # JSON carries a NUL character only escaped; PostgreSQL text and jsonb cannot hold one.
+    if b"\\u0000" in raw and (fields := _fields_with_nul(json.loads(raw))):
+        raise Problem(
+            422,
+            "Invalid request",
+            "Some fields are missing or invalid.",
+            type_="https://guichet.dev/problems/validation",
+            errors=[
+                {
+                    "field": field or None,
+                    "message": "must not contain a NUL character",
+                    "code": "nul",
+                }
+                for field in fields
+            ],
+        )
+    return parsed
+
+
+def _fields_with_nul(value: Any, where: str = "") -> list[str]:
+    """The dotted paths of the strings (and keys) holding a NUL; "" for the body itself."""
+    if isinstance(value, str):
+        return [where] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else key
+            found += [path] if "\x00" in key else []
+            found += _fields_with_nul(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _fields_with_nul(item, f"{where}.{index}" if where else str(index))
+    return found
 
 
 def path_id(request: web.Request, name: str, what: str) -> uuid.UUID:

@@ -85,6 +85,24 @@ async def test_problems_and_validation_errors_name_what_is_wrong() -> None:
             assert response.content_type == "application/problem+json"
 
 
+async def test_a_nul_character_in_the_body_is_refused_by_field_not_a_500() -> None:
+    """PostgreSQL text cannot hold NUL: a request carrying one would fail on its way to the
+    database, so it is refused first, naming the field."""
+    async with serving(sample_app()) as url, aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/greet", json={"name": "Al\x00ice", "times": 1}) as response:
+            assert response.status == 422
+            problem = await response.json(content_type="application/problem+json")
+            assert problem["errors"] == [
+                {"field": "name", "message": "must not contain a NUL character", "code": "nul"}
+            ]
+        # A backslash followed by "u0000" is only text, and welcome.
+        async with session.post(
+            f"{url}/greet", data=b'{"name": "Al\\\\u0000ice", "times": 1}', headers=_json()
+        ) as response:
+            assert response.status == 200
+            assert await response.json() == {"hello": "Al\\u0000ice"}
+
+
 def _json() -> dict[str, str]:
     return {"Content-Type": "application/json"}
 

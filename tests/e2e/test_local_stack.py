@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -17,94 +15,10 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from devstack import demo
-from devstack.services import SERVICES, Ports
-from tests.support import MailCatcher, eventually, free_port
+from tests.e2e.portal import ROOT, Portal, Stack
+from tests.support import eventually
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def free_port_base() -> int:
-    """A base whose whole block of ports is free (the stack uses base … base + 99)."""
-    for _ in range(50):
-        base = free_port() // 100 * 100
-        if base < 20000 or base > 60000:
-            continue
-        ports = Ports(base)
-        wanted = [ports.postgres, ports.kafka, ports.smtp, ports.mail_web]
-        wanted += [ports.service(service) for service in SERVICES]
-        if all(_free(port) for port in wanted):
-            return base
-    raise RuntimeError("no free block of ports")
-
-
-def _free(port: int) -> bool:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-class Stack:
-    def __init__(self, data_dir: Path, port_base: int) -> None:
-        self.data_dir = data_dir
-        self.ports = Ports(port_base)
-        self.process: asyncio.subprocess.Process | None = None
-        self.output: list[str] = []
-
-    @property
-    def api_url(self) -> str:
-        """The gateway: the portal's one public entry."""
-        return f"http://127.0.0.1:{self.ports.base}/api"
-
-    async def start(self, **external: str) -> None:
-        """`./guichet start`; `external` GUICHET_* settings name infrastructure to use."""
-        self.output.clear()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
-        env.update(GUICHET_DATA_DIR=str(self.data_dir), GUICHET_LOG_FORMAT="json", **external)
-        self.process = await asyncio.create_subprocess_exec(
-            str(ROOT / "guichet"),
-            "start",
-            "--port-base",
-            str(self.ports.base),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._pump = asyncio.create_task(self._read_output())
-
-        async def running() -> bool:
-            assert self.process is not None
-            if self.process.returncode is not None:
-                raise AssertionError("the stack stopped:\n" + "\n".join(self.output[-40:]))
-            return any("Guichet is running" in line for line in self.output)
-
-        await eventually(running, timeout=240, interval=0.5)
-
-    async def _read_output(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        async for line in self.process.stdout:
-            self.output.append(line.decode(errors="replace").rstrip())
-
-    async def stop(self) -> int:
-        """Ctrl-C, as a user would press it."""
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGINT)
-        code = await asyncio.wait_for(self.process.wait(), 60)
-        await self._pump
-        return code
-
-
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    stack = Stack(tmp_path / "data", free_port_base())
-    yield stack
-    if stack.process is not None and stack.process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(stack.process.pid, signal.SIGKILL)
 
 
 def read_ticket_events(bootstrap: str) -> list:
@@ -130,20 +44,12 @@ def read_ticket_events(bootstrap: str) -> list:
         consumer.close()
 
 
-async def sign_in(session: aiohttp.ClientSession, api_url: str, login: str, password: str) -> str:
-    async with session.post(
-        f"{api_url}/auth/sign-in", json={"login": login, "password": password}
-    ) as response:
-        assert response.status == 200, await response.text()
-        return (await response.json())["access_token"]
-
-
 async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is_published(
     stack: Stack,
 ) -> None:
     await stack.start()
     assert any(demo.ADMIN_EMAIL in line for line in stack.output)  # the demo accounts
-    inbox = MailCatcher(f"http://127.0.0.1:{stack.ports.mail_web}")
+    inbox = stack.mail
     claire = "claire.martin@imprimerie-martin.example"
 
     async def demo_ticket_emails() -> list:
@@ -154,7 +60,7 @@ async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is
     trace_id = uuid.uuid4().hex
     requester = f"e2e-{uuid.uuid4().hex[:8]}@client.example"
     async with aiohttp.ClientSession() as session:
-        token = await sign_in(session, stack.api_url, claire, demo.CUSTOMER_PASSWORD)
+        token = await Portal(stack, session).token(claire, demo.CUSTOMER_PASSWORD)
         async with session.post(
             f"{stack.api_url}/tickets",
             json={
@@ -197,7 +103,7 @@ async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{stack.api_url}/tickets/{ticket['ticket_id']}") as response:
             assert response.status == 401  # no token, no ticket
-        token = await sign_in(session, stack.api_url, claire, demo.CUSTOMER_PASSWORD)
+        token = await Portal(stack, session).token(claire, demo.CUSTOMER_PASSWORD)
         async with session.get(
             f"{stack.api_url}/tickets/{ticket['ticket_id']}",
             headers={"Authorization": f"Bearer {token}"},

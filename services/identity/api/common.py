@@ -65,6 +65,28 @@ def ip_of(request: web.Request) -> str | None:
     return str(address) if address else None
 
 
+# Far beyond any real list, and well inside PostgreSQL's bigint for OFFSET.
+LARGEST_OFFSET = 1_000_000_000
+
+
+def query_number(request: web.Request, name: str, default: int, *, low: int, high: int) -> int:
+    """An integer query parameter, brought within [low, high]; 400 when it is not a number."""
+    try:
+        value = int(request.query.get(name, str(default)))
+    except ValueError:
+        raise Problem(400, "Bad request", f"`{name}` must be a number.") from None
+    return min(high, max(low, value))
+
+
+def search_text(request: web.Request) -> str:
+    """The `search` query parameter, at most 200 characters. PostgreSQL text cannot hold a NUL
+    character: 400 rather than a failed query."""
+    text = request.query.get("search", "")[:200]
+    if "\x00" in text:
+        raise Problem(400, "Bad request", "`search` must not contain a NUL character.")
+    return text
+
+
 def json_response(model: BaseModel | list[BaseModel], status: int = 200) -> web.Response:
     if isinstance(model, list):
         return web.json_response([item.model_dump(mode="json") for item in model], status=status)

@@ -11,7 +11,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from services.identity import handlers, queries
-from services.identity.api.common import IDENTITY_SETTINGS, actor, context
+from services.identity.api.common import (
+    IDENTITY_SETTINGS,
+    LARGEST_OFFSET,
+    actor,
+    context,
+    query_number,
+    search_text,
+)
 from services.identity.domain import User
 from shared.auth.claims import VENDOR_ROLES, Module, Role
 from shared.events import DomainEvent
@@ -80,12 +87,10 @@ async def _change(
 )
 async def list_members(request: web.Request) -> web.Response:
     organisation_id = organisation_in_scope(request)
-    try:
-        page = max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        raise Problem(400, "Bad request", "`page` must be a number.") from None
-    search = request.query.get("search", "")[:200]
-    result = await queries.members(request.app[DB_POOL], organisation_id, search, page)
+    page = query_number(request, "page", 1, low=1, high=LARGEST_OFFSET // queries.CONTACTS_PER_PAGE)
+    result = await queries.members(
+        request.app[DB_POOL], organisation_id, search_text(request), page
+    )
     return web.json_response(result.model_dump(mode="json"))
 
 
@@ -183,7 +188,8 @@ def _for_back_office(method: str, tail: str, handler: Handler) -> None:
     described = operation(
         customer_side.summary,
         request=customer_side.request,
-        responses=customer_side.responses,
+        # The organisation in the path may not exist.
+        responses={**customer_side.responses, 404: None},
         tags=("back office",),
     )
     routes.route(method, f"/organisations/{{organisation_id}}/users{tail}")(

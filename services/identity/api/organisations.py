@@ -7,14 +7,17 @@ import uuid
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, RootModel, StringConstraints
 
 from services.identity import handlers, queries
 from services.identity.api.common import (
     IDENTITY,
+    LARGEST_OFFSET,
     actor,
     context,
     json_response,
+    query_number,
+    search_text,
 )
 from services.identity.domain_types import (
     ContactDetails,
@@ -83,6 +86,15 @@ class Created(BaseModel):
     request_id: uuid.UUID
 
 
+# The lists' answers are JSON arrays, and say so in the OpenAPI document.
+class ContactList(RootModel[list[queries.ContactView]]):
+    pass
+
+
+class ChangeRequestList(RootModel[list[queries.ChangeRequestView]]):
+    pass
+
+
 def _back_office(request: web.Request) -> uuid.UUID:
     principal = acting_principal(request)
     require_role(principal, *BACK_OFFICE)
@@ -132,19 +144,20 @@ async def create_organisation(request: web.Request) -> web.Response:
 )
 async def list_organisations(request: web.Request) -> web.Response:
     require_role(acting_principal(request), *VENDOR_ROLES)
-    try:
-        limit = min(100, max(1, int(request.query.get("limit", "20"))))
-        offset = max(0, int(request.query.get("offset", "0")))
-    except ValueError:
-        raise Problem(400, "Bad request", "`limit` and `offset` must be numbers.") from None
+    limit = query_number(request, "limit", 20, low=1, high=100)
+    offset = query_number(request, "offset", 0, low=0, high=LARGEST_OFFSET)
     page = await queries.search_organisations(
-        request.app[DB_POOL], request.query.get("search", "")[:200], limit, offset
+        request.app[DB_POOL], search_text(request), limit, offset
     )
     return json_response(page)
 
 
 @routes.get("/organisations/{organisation_id}")
-@operation("An organisation", responses={200: queries.OrganisationView}, tags=("back office",))
+@operation(
+    "An organisation",
+    responses={200: queries.OrganisationView, 404: None},
+    tags=("back office",),
+)
 async def get_organisation(request: web.Request) -> web.Response:
     require_role(acting_principal(request), *VENDOR_ROLES)
     return await _organisation_view(request, path_id(request, "organisation_id", "organisation"))
@@ -154,7 +167,7 @@ async def get_organisation(request: web.Request) -> web.Response:
 @operation(
     "Change an organisation's details",
     request=OrganisationForm,
-    responses={200: queries.OrganisationView},
+    responses={200: queries.OrganisationView, 404: None},
     tags=("back office",),
 )
 async def change_organisation(request: web.Request) -> web.Response:
@@ -176,7 +189,7 @@ async def change_organisation(request: web.Request) -> web.Response:
 @routes.get("/organisations/{organisation_id}/contacts")
 @operation(
     "The organisation's contacts",
-    responses={200: queries.ContactView},
+    responses={200: ContactList, 404: None},
     tags=("back office",),
 )
 async def list_contacts(request: web.Request) -> web.Response:
@@ -193,7 +206,7 @@ async def list_contacts(request: web.Request) -> web.Response:
 @operation(
     "Add a contact to an organisation",
     request=ContactForm,
-    responses={201: queries.ContactView},
+    responses={201: queries.ContactView, 404: None},
     tags=("back office",),
 )
 async def add_contact(request: web.Request) -> web.Response:
@@ -223,7 +236,7 @@ async def _contact(request: web.Request) -> queries.ContactView:
 
 
 @routes.get("/contacts/{contact_id}")
-@operation("A contact", responses={200: queries.ContactView}, tags=("back office",))
+@operation("A contact", responses={200: queries.ContactView, 404: None}, tags=("back office",))
 async def get_contact(request: web.Request) -> web.Response:
     return json_response(await _contact(request))
 
@@ -232,7 +245,7 @@ async def get_contact(request: web.Request) -> web.Response:
 @operation(
     "Change a contact's details",
     request=ContactForm,
-    responses={200: queries.ContactView},
+    responses={200: queries.ContactView, 404: None},
     tags=("back office",),
 )
 async def update_contact(request: web.Request) -> web.Response:
@@ -253,7 +266,7 @@ async def update_contact(request: web.Request) -> web.Response:
 @operation(
     "Give the contact access to the customer space and email the invitation",
     request=PortalAccessForm,
-    responses={201: AccessGranted, 409: None},
+    responses={201: AccessGranted, 404: None, 409: None},
     tags=("back office",),
 )
 async def grant_portal_access(request: web.Request) -> web.Response:
@@ -282,7 +295,7 @@ async def grant_portal_access(request: web.Request) -> web.Response:
 @routes.get("/change-requests")
 @operation(
     "Change requests of every organisation (filter by `status`: pending, approved, rejected)",
-    responses={200: queries.ChangeRequestView},
+    responses={200: ChangeRequestList},
     tags=("back office",),
 )
 async def list_change_requests(request: web.Request) -> web.Response:
@@ -381,7 +394,7 @@ async def request_change(request: web.Request) -> web.Response:
 @routes.get("/organisation/change-requests")
 @operation(
     "My organisation's change requests and their outcome",
-    responses={200: queries.ChangeRequestView},
+    responses={200: ChangeRequestList},
     tags=("my organisation",),
 )
 async def my_change_requests(request: web.Request) -> web.Response:
