@@ -19,10 +19,10 @@ from services.notifications.app import create_app as create_notifications
 from services.notifications.settings import NotificationsSettings
 from services.tickets.app import create_app as create_tickets
 from services.tickets.events import TicketOpened
+from services.tickets.settings import TicketsSettings
 from shared.cloudevents import CloudEvent
 from shared.kafka import ensure_topics, service_topic
 from shared.sealing import new_sealing_key
-from shared.settings import ServiceSettings
 from tests.support import MailCatcher, TokenIssuer, eventually, free_port, serving
 
 ORGANISATION = str(uuid.uuid4())
@@ -50,7 +50,7 @@ def ticket_body(email: str, title: str = "Scanner hors service") -> dict[str, st
 async def slice_running(env: dict[str, Any]) -> AsyncIterator[str]:
     """Both services of the slice; yields the tickets URL."""
     async with (
-        serving(create_tickets(ServiceSettings(**env))) as tickets_url,
+        serving(create_tickets(TicketsSettings(**env))) as tickets_url,
         serving(create_notifications(notifications_settings(env))),
     ):
         yield tickets_url
@@ -216,7 +216,7 @@ async def test_after_the_broker_loses_everything_each_requester_still_gets_one_e
 ) -> None:
     env = service_env(kafka_bootstrap=disposable_broker.bootstrap)
     consumed_before, waiting = [recipient() for _ in range(3)], [recipient() for _ in range(3)]
-    async with serving(create_tickets(ServiceSettings(**env))) as tickets_url:
+    async with serving(create_tickets(TicketsSettings(**env))) as tickets_url:
         async with serving(create_notifications(notifications_settings(env))):
             for email in consumed_before:
                 await open_ticket(tickets_url, customer, ticket_body(email))

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from services.tickets.app import create_app
+from services.tickets.settings import TicketsSettings
 from shared.http.app import AuthenticationNotConfigured
-from shared.settings import ServiceSettings
 from tests.support import TokenIssuer, serving
 
 ORG_A = str(uuid.uuid4())
@@ -27,7 +27,7 @@ VALID = {
 
 @pytest.fixture
 async def tickets_url(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[str]:
-    async with serving(create_app(ServiceSettings(**service_env()))) as url:
+    async with serving(create_app(TicketsSettings(**service_env()))) as url:
         yield url
 
 
@@ -179,4 +179,4 @@ async def test_the_service_refuses_to_start_without_a_way_to_verify_tokens(
     service_env: Callable[..., dict[str, Any]],
 ) -> None:
     with pytest.raises(AuthenticationNotConfigured, match="GUICHET_IDENTITY_URL"):
-        create_app(ServiceSettings(**service_env(identity_url=None)))
+        create_app(TicketsSettings(**service_env(identity_url=None)))

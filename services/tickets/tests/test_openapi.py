@@ -10,13 +10,13 @@ import aiohttp
 import pytest
 
 from services.tickets.app import create_app
-from shared.settings import ServiceSettings
+from services.tickets.settings import TicketsSettings
 from tests.support import TokenIssuer, assert_valid_openapi, fuzz, serving
 
 
 @pytest.fixture
 async def tickets_url(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[str]:
-    async with serving(create_app(ServiceSettings(**service_env()))) as url:
+    async with serving(create_app(TicketsSettings(**service_env()))) as url:
         yield url
 
 
