@@ -75,6 +75,9 @@ class ContactRequest(BaseModel):
     department: Department
     subject: Title
     message: Text
+    requester_email: EmailStr | None = Field(
+        default=None, description="Where replies go; by default the user's own address"
+    )
     attachment_ids: AttachmentIds = Field(default_factory=list)
 
 
@@ -191,6 +194,7 @@ async def contact_department(request: web.Request) -> web.Response:
             priority=Priority.NORMAL,
             ticket_type=TicketType.CONTACT,
             department=body.department,
+            requester_email=str(body.requester_email) if body.requester_email else None,
             attachment_ids=body.attachment_ids,
         ),
     )
