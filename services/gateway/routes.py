@@ -95,6 +95,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/change-requests", "identity", roles=VENDOR_STAFF),
     # tickets
     Route("/api/tickets", "tickets", module=Module.TICKETS),
+    Route("/api/agent/tickets", "tickets", roles=VENDOR_STAFF),
     # billing, fleet, orders: add their rows as they arrive, e.g.
     # Route("/api/invoices", "billing", module=Module.INVOICES),
 )

@@ -11,12 +11,15 @@ from aiohttp import web
 
 from services.tickets import api, subscriptions
 from services.tickets.api.common import STORAGE, TICKETS_SETTINGS
+from services.tickets.api.live import LIVE_FEED
 from services.tickets.attachments import uploads
 from services.tickets.attachments.storage import LocalDirectoryStorage
 from services.tickets.events import registry
+from services.tickets.live import LiveFeed
 from services.tickets.settings import TicketsSettings
 from shared.http.app import create_service_app
 from shared.http.keys import DB_POOL
+from shared.kafka import service_topic
 
 SERVICE = "tickets"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,17 +40,29 @@ def create_app(settings: TicketsSettings) -> web.Application:
             except Exception:  # the next round tries again
                 log.exception("cleaning abandoned uploads failed")
 
+    feed = LiveFeed(
+        settings.kafka_bootstrap,
+        service_topic(settings.kafka_namespace, SERVICE),
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+    )
+
+    async def live_updates(_app: web.Application) -> None:
+        await feed.run()
+
     app = create_service_app(
         settings,
         service=SERVICE,
         migrations=MIGRATIONS,
         registry=registry,
         subscriptions=lambda _app: subscriptions.subscriptions(settings.kafka_namespace),
-        background=(clean_abandoned_uploads,),
+        background=(clean_abandoned_uploads, live_updates),
         authenticated=True,  # every route needs a token: no key source, no start
     )
     app[TICKETS_SETTINGS] = settings
     app[STORAGE] = LocalDirectoryStorage(settings.attachments_dir)
+    app[LIVE_FEED] = feed
     for routes in api.route_tables:
         app.add_routes(routes)
     return app

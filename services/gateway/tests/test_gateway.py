@@ -65,7 +65,7 @@ async def test_tickets_are_opened_and_read_through_the_gateway_within_the_organi
     assert created["title"] == TICKET["title"]
     path = f"/api/tickets/{created['ticket_id']}"
     status, _, fetched = await call("GET", f"{gateway_url}{path}", alice)
-    assert (status, fetched) == (200, created)
+    assert (status, fetched["ticket"]) == (200, created)
     # Organisation B's user, with the same rights, cannot see A's ticket.
     bob = token_issuer.bearer(org=ORG_B, modules=["tickets"])
     status, headers, _ = await call("GET", f"{gateway_url}{path}", bob)
