@@ -12,7 +12,5 @@ from shared.consumer import Subscription
 
 
 def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> list[Subscription]:
-    return [
-        tickets_subscription(settings, renderer),
-        identity_subscription(Mailer(settings, renderer)),
-    ]
+    mailer = Mailer(settings, renderer)
+    return [tickets_subscription(mailer), identity_subscription(mailer)]
