@@ -14,7 +14,7 @@ from services.tickets.api.customer import MessageRequest
 from services.tickets.domain import allowed_from
 from services.tickets.domain_types import AuthorSide, Department, TicketStatus
 from services.tickets.queries import page
-from services.tickets.queries.listing import AgentListQuery, BadCursor, list_tickets
+from services.tickets.queries.listing import AgentListQuery, BadCursor, bad_cursor, list_tickets
 from services.tickets.queries.views import AgentTicketPage, TicketList, TicketView
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
@@ -70,7 +70,7 @@ async def queue(request: web.Request) -> web.Response:
             limit=query.limit,
         )
     except BadCursor:
-        raise Problem(400, "Bad cursor", "Use the `next_cursor` of a previous page.") from None
+        raise bad_cursor() from None
     result = TicketList(tickets=tickets, next_cursor=next_cursor, unread_tickets=unread)
     return web.json_response(result.model_dump(mode="json"))
 

@@ -29,7 +29,7 @@ from services.tickets.domain_types import (
     TicketType,
 )
 from services.tickets.queries import page
-from services.tickets.queries.listing import BadCursor, CustomerListQuery, list_tickets
+from services.tickets.queries.listing import BadCursor, CustomerListQuery, bad_cursor, list_tickets
 from services.tickets.queries.views import TicketList, TicketPage, TicketView
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
@@ -139,7 +139,7 @@ async def list_organisation_tickets(request: web.Request) -> web.Response:
             limit=query.limit,
         )
     except BadCursor:
-        raise Problem(400, "Bad cursor", "Use the `next_cursor` of a previous page.") from None
+        raise bad_cursor() from None
     result = TicketList(tickets=tickets, next_cursor=next_cursor, unread_tickets=unread)
     return web.json_response(result.model_dump(mode="json"))
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.tickets.domain_types import Department, Priority, TicketStatus, TicketType
 from services.tickets.queries.views import TicketSummary
+from shared.http.problems import Problem
 
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -57,6 +58,16 @@ class AgentListQuery(AgentTicketFilters, Paging):
 
 class BadCursor(ValueError):
     """A cursor this service did not hand out."""
+
+
+def bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        "Some fields are missing or invalid.",
+        type_="https://guichet.dev/problems/validation",
+        errors=[{"field": "cursor", "message": "Use the next_cursor of a page.", "code": "cursor"}],
+    )
 
 
 def encode_cursor(updated_at: dt.datetime, ticket_id: uuid.UUID) -> str:

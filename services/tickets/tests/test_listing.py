@@ -48,7 +48,8 @@ async def test_most_recently_changed_first_and_pages_neither_repeat_nor_skip(
     assert (await all_pages(customer, 100))[0] == opened[0]
 
     bad = await customer.call("GET", "/tickets", params={"cursor": "not-a-cursor"})
-    assert bad.status == 400
+    assert bad.status == 422
+    assert [e["field"] for e in bad.body["errors"]] == ["cursor"]
 
 
 async def test_filters_by_status_priority_requester_type_product_and_site(
