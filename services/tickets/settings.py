@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from services.tickets.domain.service_levels import ServiceLevels
 from services.tickets.domain_types import Priority
@@ -37,13 +37,17 @@ class TicketsSettings(ServiceSettings):
         description="Uploads never attached to a message are deleted after this many hours",
     )
 
-    @model_validator(mode="after")
-    def _every_priority_has_its_hours(self) -> TicketsSettings:
-        for name in ("first_response_hours", "resolution_hours"):
-            missing = set(Priority) - set(getattr(self, name))
-            if missing:
-                raise ValueError(f"{name} lacks {', '.join(sorted(missing))}")
-        return self
+    @field_validator("first_response_hours", "resolution_hours")
+    @classmethod
+    def _every_priority_has_positive_hours(
+        cls, hours: dict[Priority, float]
+    ) -> dict[Priority, float]:
+        missing = set(Priority) - set(hours)
+        if missing:
+            raise ValueError(f"give hours for {', '.join(sorted(missing))} too")
+        if any(value <= 0 for value in hours.values()):
+            raise ValueError("hours must be more than 0")
+        return hours
 
     @property
     def service_levels(self) -> ServiceLevels:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.tickets.domain import (
     TRANSITIONS,
@@ -30,6 +31,7 @@ from services.tickets.events import (
     TicketStatusChanged,
     TicketSuspended,
 )
+from services.tickets.settings import TicketsSettings
 from shared.events import DomainEvent
 
 AGENT = uuid.uuid4()
@@ -280,3 +282,13 @@ def test_no_sequence_of_commands_reaches_an_illegal_state(
         ticket.ticket_id, [*Ticket(ticket.ticket_id).open(new_ticket()), *history]
     )
     assert (replayed.status, replayed.duplicate_id) == (ticket.status, ticket.duplicate_id)
+
+
+def test_the_vendor_settings_need_positive_hours_for_every_priority() -> None:
+    base = {"database_url": "postgresql://h/d", "kafka_bootstrap": "h:1", "public_url": "http://p/"}
+    hours = {"urgent": 0.5, "high": 2, "normal": 4, "low": 8}
+    settings = TicketsSettings(**base, first_response_hours=hours)
+    assert settings.service_levels.first_response_hours[Priority.URGENT] == 0.5
+    for wrong in ({"urgent": 1}, {**hours, "low": 0}):
+        with pytest.raises(ValidationError, match="first_response_hours"):
+            TicketsSettings(**base, first_response_hours=wrong)
