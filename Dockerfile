@@ -61,10 +61,12 @@ LABEL org.opencontainers.image.title="guichet" \
 
 RUN groupadd --system --gid 10001 guichet \
     && useradd --system --uid 10001 --gid guichet --no-create-home \
-       --home-dir /nonexistent --shell /usr/sbin/nologin guichet
+       --home-dir /nonexistent --shell /usr/sbin/nologin guichet \
+    && install -d -o 10001 -g 10001 /var/lib/guichet/attachments
 
 # Owned by root and read-only to the service user: the code cannot be changed at run time,
-# and the image runs with a read-only root filesystem (nothing is written outside /tmp).
+# and the image runs with a read-only root filesystem (nothing is written outside /tmp and
+# the tickets' attachments volume, /var/lib/guichet/attachments, owned by the service user).
 WORKDIR /app
 COPY --from=builder /app /app
 

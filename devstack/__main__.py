@@ -59,6 +59,7 @@ async def start(port_base: int, load_demo: bool) -> int:
         "GUICHET_LOG_FORMAT": os.environ.get("GUICHET_LOG_FORMAT", "console"),
         "PYTHONUNBUFFERED": "1",
         "GUICHET_UPSTREAMS": json.dumps(services.upstreams(ports)),  # where the gateway routes
+        "GUICHET_ATTACHMENTS_DIR": str(data / "attachments"),  # tickets keeps uploads here
     }
     try:
         external = {

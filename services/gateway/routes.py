@@ -101,6 +101,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/oauth-clients", "identity", roles=VENDOR_ADMINS),
     # tickets
     Route("/api/tickets", "tickets", module=Module.TICKETS),
+    Route("/api/agent/tickets", "tickets", roles=VENDOR_STAFF),
     # notifications
     Route("/api/me/notification-preferences", "notifications", exact=True),
     Route("/api/organisation/email-log", "notifications", roles=CUSTOMER_ADMINS, exact=True),

@@ -1,5 +1,5 @@
 from services.tickets.app import MIGRATIONS, SERVICE, create_app
+from services.tickets.settings import TicketsSettings
 from shared.service import main
-from shared.settings import ServiceSettings
 
-main(SERVICE, ServiceSettings, create_app, MIGRATIONS)
+main(SERVICE, TicketsSettings, create_app, MIGRATIONS)

@@ -19,3 +19,44 @@ class TicketStatus(StrEnum):
     WAITING_FOR_CUSTOMER = "waiting_for_customer"
     RESOLVED = "resolved"
     CLOSED = "closed"
+
+
+class TicketType(StrEnum):
+    INCIDENT = "incident"
+    REQUEST = "request"
+    QUESTION = "question"
+    CONTACT = "contact"
+    """A message to a department, from the contact form (flow 12)."""
+
+
+class Nature(StrEnum):
+    """The "nature de demande" of seed 004."""
+
+    MALFUNCTION = "malfunction"
+    ASSISTANCE = "assistance"
+    CONFIGURATION = "configuration"
+    ENHANCEMENT = "enhancement"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    """How badly the customer is hit (seed 004's "gravité"), apart from the priority."""
+
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+    BLOCKING = "blocking"
+
+
+class Department(StrEnum):
+    SALES = "sales"
+    BILLING = "billing"
+    TECHNICAL = "technical"
+    LOGISTICS = "logistics"
+
+
+class AuthorSide(StrEnum):
+    """Who wrote a message: someone of the customer's organisation, or the vendor's staff."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -122,3 +122,24 @@ def path_id(request: web.Request, name: str, what: str) -> uuid.UUID:
         return uuid.UUID(request.match_info[name])
     except ValueError:
         raise Problem(404, "Not found", f"There is no such {what}.") from None
+
+
+def read_query(request: web.Request, model: type[ModelT]) -> ModelT:
+    """The query string as `model`: a list field takes every value of its repeated parameter
+    (`?status=new&status=open`), any other field its last; 422 when invalid."""
+    data: dict[str, Any] = {}
+    for name, field_info in model.model_fields.items():
+        values = request.query.getall(name, [])
+        if values:
+            data[name] = values if _is_list(field_info.annotation) else values[-1]
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise validation_problem(error) from None
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(argument) for argument in get_args(annotation)) if origin else False

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 
 import aiohttp
+import pytest
 from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from pydantic import BaseModel, Field
 
 from conftest import Infrastructure
 from shared.http.app import create_service_app
 from shared.http.middleware import observe, problems
-from shared.http.problems import Problem, read_json
+from shared.http.problems import Problem, read_json, read_query
 from shared.settings import ServiceSettings
 from shared.tests.sample import registry
 from tests.support import free_port, serving
@@ -138,3 +140,18 @@ async def test_readiness_follows_the_database_and_the_broker(
             async with session.get(f"{url}/readyz") as response:
                 assert response.status == 503
                 assert (await response.json())["checks"] == {"database": "ok", "broker": "down"}
+
+
+class _ListQuery(BaseModel):
+    status: list[str] | None = None
+    limit: int = Field(default=10, le=50)
+
+
+def test_a_query_string_reads_repeated_parameters_as_lists_and_refuses_bad_values() -> None:
+    query = read_query(make_mocked_request("GET", "/x?status=a&status=b&limit=5"), _ListQuery)
+    assert (query.status, query.limit) == (["a", "b"], 5)
+    assert read_query(make_mocked_request("GET", "/x"), _ListQuery) == _ListQuery()
+    with pytest.raises(Problem) as refused:
+        read_query(make_mocked_request("GET", "/x?limit=500"), _ListQuery)
+    assert refused.value.status == 422
+    assert [e["field"] for e in refused.value.extensions["errors"]] == ["limit"]

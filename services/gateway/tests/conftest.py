@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from aiohttp import web
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from services.tickets.app import create_app as create_tickets
-from shared.settings import ServiceSettings
+from services.tickets.settings import TicketsSettings
 from tests.support import serving
 
 IDENTITY_DOCUMENT: dict[str, Any] = {
@@ -87,8 +88,11 @@ async def echo_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def tickets_url(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[str]:
-    async with serving(create_tickets(ServiceSettings(**service_env()))) as url:
+async def tickets_url(
+    service_env: Callable[..., dict[str, Any]], tmp_path: Path
+) -> AsyncIterator[str]:
+    settings = TicketsSettings(**service_env(attachments_dir=tmp_path / "attachments"))
+    async with serving(create_tickets(settings)) as url:
         yield url
 
 

@@ -65,7 +65,7 @@ async def test_tickets_are_opened_and_read_through_the_gateway_within_the_organi
     assert created["title"] == TICKET["title"]
     path = f"/api/tickets/{created['ticket_id']}"
     status, _, fetched = await call("GET", f"{gateway_url}{path}", alice)
-    assert (status, fetched) == (200, created)
+    assert (status, fetched["ticket"]) == (200, created)
     # Organisation B's user, with the same rights, cannot see A's ticket.
     bob = token_issuer.bearer(org=ORG_B, modules=["tickets"])
     status, headers, _ = await call("GET", f"{gateway_url}{path}", bob)
@@ -356,8 +356,8 @@ async def test_the_public_document_merges_the_services_documents(
         # identity's clashing TicketView is renamed and its reference follows
         me_404 = paths["/api/me"]["get"]["responses"]["404"]["content"]
         identity_name = me_404["application/problem+json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-        ticket_200 = paths["/api/tickets/{ticket_id}"]["get"]["responses"]["200"]["content"]
-        tickets_name = ticket_200["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        ticket_201 = paths["/api/tickets"]["post"]["responses"]["201"]["content"]
+        tickets_name = ticket_201["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
         assert identity_name != tickets_name
         assert schemas[identity_name]["properties"] == {"clash": {"type": "integer"}}
         assert "number" in schemas[tickets_name]["properties"]

@@ -15,10 +15,8 @@ from shared.consumer import Subscription
 
 def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> list[Subscription]:
     # Emails first, then the webhook deliveries of the events webhooks offer, in one transaction.
+    mailer = Mailer(settings, renderer)
     return [
         with_webhooks(subscription, set(WEBHOOK_EVENT_TYPES))
-        for subscription in (
-            tickets_subscription(settings, renderer),
-            identity_subscription(Mailer(settings, renderer)),
-        )
+        for subscription in (tickets_subscription(mailer), identity_subscription(mailer))
     ]

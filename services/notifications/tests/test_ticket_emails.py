@@ -16,13 +16,14 @@ from aiokafka import AIOKafkaProducer
 from conftest import SPANS, DisposableBroker, Infrastructure
 from devstack import mailcatcher
 from services.notifications.app import create_app as create_notifications
+from services.notifications.rendering import EmailRenderer
 from services.notifications.settings import NotificationsSettings
 from services.tickets.app import create_app as create_tickets
 from services.tickets.events import TicketOpened
+from services.tickets.settings import TicketsSettings
 from shared.cloudevents import CloudEvent
 from shared.kafka import ensure_topics, service_topic
 from shared.sealing import new_sealing_key
-from shared.settings import ServiceSettings
 from tests.support import MailCatcher, TokenIssuer, eventually, free_port, serving
 
 ORGANISATION = str(uuid.uuid4())
@@ -50,7 +51,7 @@ def ticket_body(email: str, title: str = "Scanner hors service") -> dict[str, st
 async def slice_running(env: dict[str, Any]) -> AsyncIterator[str]:
     """Both services of the slice; yields the tickets URL."""
     async with (
-        serving(create_tickets(ServiceSettings(**env))) as tickets_url,
+        serving(create_tickets(TicketsSettings(**env))) as tickets_url,
         serving(create_notifications(notifications_settings(env))),
     ):
         yield tickets_url
@@ -216,7 +217,7 @@ async def test_after_the_broker_loses_everything_each_requester_still_gets_one_e
 ) -> None:
     env = service_env(kafka_bootstrap=disposable_broker.bootstrap)
     consumed_before, waiting = [recipient() for _ in range(3)], [recipient() for _ in range(3)]
-    async with serving(create_tickets(ServiceSettings(**env))) as tickets_url:
+    async with serving(create_tickets(TicketsSettings(**env))) as tickets_url:
         async with serving(create_notifications(notifications_settings(env))):
             for email in consumed_before:
                 await open_ticket(tickets_url, customer, ticket_body(email))
@@ -235,3 +236,76 @@ async def test_after_the_broker_loses_everything_each_requester_still_gets_one_e
             await infrastructure.mail.wait_for(extra)
     for email in [*consumed_before, *waiting, extra]:
         assert len(await infrastructure.mail.to(email)) == 1, email
+
+
+async def test_replies_requests_for_information_and_resolutions_reach_the_requester_once(
+    infrastructure: Infrastructure,
+    service_env: Callable[..., dict[str, Any]],
+    customer: dict[str, str],
+    token_issuer: TokenIssuer,
+) -> None:
+    email = recipient()
+    agent = token_issuer.bearer(role="vendor_agent")
+    async with slice_running(service_env()) as tickets_url:
+        ticket = await open_ticket(tickets_url, customer, ticket_body(email, title="Bac 2"))
+        path = f"{tickets_url}/agent/tickets/{ticket['ticket_id']}"
+        async with aiohttp.ClientSession(headers=agent) as session:
+            for url, body in (
+                (f"{path}/notes", {"body": "Client difficile, note interne xyzzy"}),
+                (f"{path}/status", {"status": "open"}),
+                (f"{path}/status", {"status": "in_progress"}),
+                (f"{path}/messages", {"body": "Avez-vous essayé <b>le bac 1</b> ?"}),
+                (f"{path}/status", {"status": "waiting_for_customer", "reason": "Le modèle"}),
+                (f"{path}/status", {"status": "resolved"}),
+            ):
+                async with session.post(url, json=body) as response:
+                    assert response.status == 200, await response.text()
+        mails = await infrastructure.mail.wait_for(email, count=4)
+
+    subjects = sorted(mail["subject"] for mail in mails)
+    number = ticket["number"]
+    assert subjects == sorted(
+        [
+            f"[#{number}] Votre demande « Bac 2 » est enregistrée",
+            f"[#{number}] Nouvelle réponse à votre demande « Bac 2 »",
+            f"[#{number}] Votre demande « Bac 2 » attend une information de votre part",
+            f"[#{number}] Votre demande « Bac 2 » est résolue",
+        ]
+    )
+    [reply] = [mail for mail in mails if "Nouvelle réponse" in mail["subject"]]
+    assert "Avez-vous essayé <b>le bac 1</b> ?" in reply["text"]
+    assert "&lt;b&gt;le bac 1&lt;/b&gt;" in reply["html"]
+    [waiting] = [mail for mail in mails if "attend" in mail["subject"]]
+    assert "Le modèle" in waiting["text"]
+    for mail in mails:  # the internal note reaches no email
+        assert "xyzzy" not in mail["text"]
+        assert "xyzzy" not in mail["html"]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(
+    "template", ["ticket_replied", "ticket_waiting_for_you", "ticket_resolved"]
+)
+def test_each_ticket_email_exists_in_both_languages_as_html_and_text(
+    language: str, template: str
+) -> None:
+    renderer = EmailRenderer("Guichet")
+    email = renderer.render(
+        template,
+        language,
+        {
+            "number": 1042,
+            "title": "Bac 2",
+            "ticket_url": "http://portal.test/tickets/x",
+            "body": "La réponse",
+            "reason": "Le modèle",
+            "portal_url": "http://portal.test/",
+            "organisation": None,
+        },
+    )
+    assert email.subject.startswith("[#1042]")
+    assert "Bac 2" in email.subject
+    for part in (email.text, email.html):
+        assert "http://portal.test/tickets/x" in part
+    assert "<p>" in email.html
+    assert "<p>" not in email.text

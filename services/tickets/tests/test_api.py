@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from services.tickets.app import create_app
+from services.tickets.settings import TicketsSettings
 from shared.http.app import AuthenticationNotConfigured
-from shared.settings import ServiceSettings
 from tests.support import TokenIssuer, serving
 
 ORG_A = str(uuid.uuid4())
@@ -26,8 +26,10 @@ VALID = {
 
 
 @pytest.fixture
-async def tickets_url(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[str]:
-    async with serving(create_app(ServiceSettings(**service_env()))) as url:
+async def tickets_url(
+    tickets_settings: Callable[..., TicketsSettings],
+) -> AsyncIterator[str]:
+    async with serving(create_app(tickets_settings())) as url:
         yield url
 
 
@@ -60,7 +62,7 @@ async def test_a_new_ticket_is_answered_with_its_number_and_can_be_read_back(
         async with session.get(f"{tickets_url}{location}") as response:
             assert response.status == 200
             fetched = await response.json()
-    assert created == fetched
+    assert fetched["ticket"] == created
     assert created["title"] == VALID["title"]
     assert created["status"] == "new"
     assert created["priority"] == "high"
@@ -179,4 +181,4 @@ async def test_the_service_refuses_to_start_without_a_way_to_verify_tokens(
     service_env: Callable[..., dict[str, Any]],
 ) -> None:
     with pytest.raises(AuthenticationNotConfigured, match="GUICHET_IDENTITY_URL"):
-        create_app(ServiceSettings(**service_env(identity_url=None)))
+        create_app(TicketsSettings(**service_env(identity_url=None)))

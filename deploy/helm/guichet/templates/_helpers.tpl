@@ -143,11 +143,22 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
 {{- end }}
 
 {{/*
-Volumes a service needs besides /tmp (today: the identity service's logo), and where they are
+Volumes a service needs besides /tmp (the identity service's logo, the tickets' attachments), and where they are
 mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>).
 */}}
 {{- define "guichet.extraVolumes" -}}
 {{- $logo := .values.logo | default dict }}
+{{- if eq .name "tickets" }}
+{{- $attachments := .values.attachments | default dict }}
+- name: attachments
+{{- if $attachments.existingClaim }}
+  persistentVolumeClaim:
+    claimName: {{ $attachments.existingClaim }}
+{{- else }}
+  # No claim given: uploads live as long as the pod (fine to try the chart, not for use).
+  emptyDir: {}
+{{- end }}
+{{- end }}
 {{- if and (eq .name "identity") $logo.existingConfigMap }}
 - name: branding
   configMap:
@@ -157,6 +168,10 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 
 {{- define "guichet.extraVolumeMounts" -}}
 {{- $logo := .values.logo | default dict }}
+{{- if eq .name "tickets" }}
+- name: attachments
+  mountPath: /var/lib/guichet/attachments
+{{- end }}
 {{- if and (eq .name "identity") $logo.existingConfigMap }}
 - name: branding
   mountPath: /etc/guichet/branding

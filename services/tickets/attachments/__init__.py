@@ -1,0 +1,1 @@
+"""Attachments: files stored outside the database, sniffed, under generated names."""

@@ -1,0 +1,224 @@
+"""The list of tickets: filters, full-text search, keyset pagination (most recently changed
+first), and the same rows for the export."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.tickets.domain_types import Department, Priority, TicketStatus, TicketType
+from services.tickets.queries.views import TicketSummary
+from shared.http.problems import Problem
+
+Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class TicketFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[TicketStatus] | None = None
+    priority: list[Priority] | None = None
+    ticket_type: list[TicketType] | None = None
+    requester_id: uuid.UUID | None = None
+    product: Words | None = None
+    site: Words | None = None
+    q: Words | None = Field(
+        default=None, description="Words to find in titles, descriptions and messages"
+    )
+
+
+class AgentTicketFilters(TicketFilters):
+    organisation_id: uuid.UUID | None = None
+    department: list[Department] | None = None
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool | None = None
+    overdue: bool | None = None
+
+
+class Paging(BaseModel):
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=25, ge=1, le=100)
+
+
+class CustomerListQuery(TicketFilters, Paging):
+    pass
+
+
+class AgentListQuery(AgentTicketFilters, Paging):
+    pass
+
+
+class BadCursor(ValueError):
+    """A cursor this service did not hand out."""
+
+
+def bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        "Some fields are missing or invalid.",
+        type_="https://guichet.dev/problems/validation",
+        errors=[{"field": "cursor", "message": "Use the next_cursor of a page.", "code": "cursor"}],
+    )
+
+
+def encode_cursor(updated_at: dt.datetime, ticket_id: uuid.UUID) -> str:
+    raw = json.dumps([updated_at.isoformat(), str(ticket_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        updated_at, ticket_id = json.loads(raw)
+        moment = dt.datetime.fromisoformat(updated_at)
+        if moment.tzinfo is None:
+            raise BadCursor
+        return moment, uuid.UUID(ticket_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        raise BadCursor from error
+
+
+FIRST_RESPONSE_OVERDUE = (
+    "(t.first_response_due_at IS NOT NULL"
+    " AND coalesce(t.first_response_at, now()) > t.first_response_due_at)"
+)
+RESOLUTION_OVERDUE = (
+    "(t.resolution_due_at IS NOT NULL"
+    " AND coalesce(t.resolved_at, t.closed_at, now()) > t.resolution_due_at)"
+)
+SUMMARY_COLUMNS = f"""
+    t.ticket_id, t.organisation_id, t.number, t.title, t.status, t.priority, t.ticket_type,
+    t.department, t.nature, t.severity, t.requester_id,
+    coalesce(nullif(trim(p.first_name || ' ' || p.last_name), ''), t.requester_email)
+        AS requester,
+    t.assignee_id, t.product, t.site, t.reference_1, t.reference_2, t.opened_at,
+    t.updated_at, t.first_response_due_at, t.resolution_due_at,
+    {FIRST_RESPONSE_OVERDUE} AS first_response_overdue,
+    {RESOLUTION_OVERDUE} AS resolution_overdue,
+    greatest(t.public_messages - coalesce(r.messages_read, 0), 0) AS unread_messages
+"""
+FROM = """
+    FROM tickets t
+    LEFT JOIN people p ON p.user_id = t.requester_id
+    LEFT JOIN ticket_reads r ON r.ticket_id = t.ticket_id AND r.user_id = $1
+"""
+
+
+class _Where:
+    """WHERE clauses with numbered parameters ($1 is the reader's user id)."""
+
+    def __init__(self, reader: uuid.UUID) -> None:
+        self.clauses: list[str] = []
+        self.arguments: list[Any] = [reader]
+
+    def add(self, clause: str, *values: Any) -> None:
+        numbers = []
+        for value in values:
+            self.arguments.append(value)
+            numbers.append(f"${len(self.arguments)}")
+        self.clauses.append(clause.format(*numbers))
+
+    def sql(self) -> str:
+        return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
+
+
+def _where(reader: uuid.UUID, organisation_id: uuid.UUID | None, filters: TicketFilters) -> _Where:
+    where = _Where(reader)
+    if organisation_id is not None:
+        where.add("t.organisation_id = {}", organisation_id)
+    if filters.status:
+        where.add("t.status = ANY({}::text[])", [s.value for s in filters.status])
+    if filters.priority:
+        where.add("t.priority = ANY({}::text[])", [p.value for p in filters.priority])
+    if filters.ticket_type:
+        where.add("t.ticket_type = ANY({}::text[])", [k.value for k in filters.ticket_type])
+    if filters.requester_id:
+        where.add("t.requester_id = {}", filters.requester_id)
+    if filters.product:
+        where.add("t.product ILIKE {}", _contains(filters.product))
+    if filters.site:
+        where.add("t.site ILIKE {}", _contains(filters.site))
+    if filters.q:
+        where.add("t.search_vector @@ ticket_text_query({})", filters.q)
+    if isinstance(filters, AgentTicketFilters):
+        _agent_where(where, filters)
+    return where
+
+
+def _agent_where(where: _Where, filters: AgentTicketFilters) -> None:
+    if filters.organisation_id:
+        where.add("t.organisation_id = {}", filters.organisation_id)
+    if filters.department:
+        where.add("t.department = ANY({}::text[])", [d.value for d in filters.department])
+    if filters.assignee_id:
+        where.add("t.assignee_id = {}", filters.assignee_id)
+    if filters.unassigned is not None:
+        where.add("(t.assignee_id IS NULL) = {}", filters.unassigned)
+    if filters.overdue is not None:
+        where.add(f"({FIRST_RESPONSE_OVERDUE} OR {RESOLUTION_OVERDUE}) = {{}}", filters.overdue)
+
+
+def _contains(words: str) -> str:
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_tickets(
+    connection: asyncpg.Pool | asyncpg.Connection,
+    *,
+    reader: uuid.UUID,
+    organisation_id: uuid.UUID | None,
+    filters: TicketFilters,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[TicketSummary], str | None, int]:
+    """A page of the filtered list, the cursor of the next page, and how many tickets of the
+    whole filtered list have unread messages. `organisation_id` None: every organisation."""
+    where = _where(reader, organisation_id, filters)
+    unread = await connection.fetchval(
+        f"SELECT count(*) {FROM} {where.sql()}"
+        + (" AND " if where.clauses else " WHERE ")
+        + "t.public_messages > coalesce(r.messages_read, 0)",
+        *where.arguments,
+    )
+    if cursor is not None:
+        after_updated, after_id = decode_cursor(cursor)
+        where.add("(t.updated_at, t.ticket_id) < ({}, {})", after_updated, after_id)
+    rows = await connection.fetch(
+        f"SELECT {SUMMARY_COLUMNS} {FROM} {where.sql()}"
+        f" ORDER BY t.updated_at DESC, t.ticket_id DESC LIMIT {limit + 1}",
+        *where.arguments,
+    )
+    tickets = [TicketSummary.model_validate(dict(row)) for row in rows[:limit]]
+    next_cursor = (
+        encode_cursor(tickets[-1].updated_at, tickets[-1].ticket_id) if len(rows) > limit else None
+    )
+    return tickets, next_cursor, unread
+
+
+async def every_ticket(
+    pool: asyncpg.Pool,
+    *,
+    reader: uuid.UUID,
+    organisation_id: uuid.UUID | None,
+    filters: TicketFilters,
+    maximum: int,
+) -> AsyncIterator[TicketSummary]:
+    """The whole filtered list in the list's order, read with a server-side cursor."""
+    where = _where(reader, organisation_id, filters)
+    async with pool.acquire() as connection, connection.transaction():
+        async for row in connection.cursor(
+            f"SELECT {SUMMARY_COLUMNS} {FROM} {where.sql()}"
+            f" ORDER BY t.updated_at DESC, t.ticket_id DESC LIMIT {maximum}",
+            *where.arguments,
+        ):
+            yield TicketSummary.model_validate(dict(row))

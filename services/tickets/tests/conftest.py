@@ -1,0 +1,199 @@
+"""The tickets service under test, real users known to it through identity's events, and
+clients that act as a customer or an agent with real tokens."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from conftest import Infrastructure
+from services.identity import events as identity
+from services.tickets.app import create_app
+from services.tickets.settings import TicketsSettings
+from shared.cloudevents import CloudEvent
+from shared.events import DomainEvent
+from shared.kafka import ensure_topics, service_topic
+from tests.support import TokenIssuer, eventually, serving
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Any
+    body: Any
+    raw: bytes
+
+
+@dataclass
+class Client:
+    """Someone calling the tickets service with their own real token."""
+
+    base_url: str
+    headers: dict[str, str]
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID | None
+    session: aiohttp.ClientSession = field(repr=False)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
+        async with self.session.request(
+            method, f"{self.base_url}{path}", headers=self.headers, **kwargs
+        ) as response:
+            raw = await response.read()
+            body: Any = None
+            if response.content_type.endswith("json"):
+                body = await response.json(content_type=None)
+            return Answer(response.status, response.headers, body, raw)
+
+    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        answer = await self.call(method, path, **kwargs)
+        assert answer.status == status, (answer.status, answer.body)
+        return answer.body
+
+    async def open(self, **fields: Any) -> dict[str, Any]:
+        body = {
+            "title": "Le copieur affiche E-203",
+            "description": "Plus rien ne sort.",
+            "requester_email": "requester@client.example",
+            **fields,
+        }
+        body = {k: v for k, v in body.items() if v is not None}
+        return await self.ok("POST", "/tickets", 201, json=body)
+
+
+@dataclass
+class TicketsUnderTest:
+    url: str
+    database_url: str
+    kafka_bootstrap: str
+    namespace: str
+    issuer: TokenIssuer
+    session: aiohttp.ClientSession
+
+    def customer(
+        self, organisation: uuid.UUID, user: uuid.UUID | None = None, **claims: Any
+    ) -> Client:
+        user = user or uuid.uuid4()
+        claims = {"modules": ["tickets"], **claims}
+        headers = self.issuer.bearer(sub=str(user), org=organisation, **claims)
+        return Client(self.url, headers, user, organisation, self.session)
+
+    def agent(self, user: uuid.UUID | None = None) -> Client:
+        user = user or uuid.uuid4()
+        headers = self.issuer.bearer(sub=str(user), role="vendor_agent")
+        return Client(self.url, headers, user, None, self.session)
+
+    async def sql(self, query: str, *args: Any) -> Any:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            await connection.execute("SET search_path TO tickets")
+            return await connection.fetch(query, *args)
+        finally:
+            await connection.close()
+
+    async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
+        """One of identity's events, as identity publishes it; returns once tickets handled it."""
+        [before] = await self.sql("SELECT count(*) AS n FROM inbox")
+        envelope = CloudEvent(
+            id=str(uuid.uuid4()),
+            source="/guichet/identity",
+            type=event.type,
+            subject=str(uuid.uuid4()),
+            time=datetime.now(UTC),
+            data=event.model_dump(mode="json"),
+            dataversion=event.version,
+            organisationid=str(organisation) if organisation else None,
+            correlationid=str(uuid.uuid4()),
+        )
+        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            topic = service_topic(self.namespace, "identity")
+            await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
+        finally:
+            await producer.stop()
+
+        async def handled() -> bool:
+            [now] = await self.sql("SELECT count(*) AS n FROM inbox")
+            return now["n"] > before["n"]
+
+        await eventually(handled, timeout=30)
+
+    async def colleague(
+        self, organisation: uuid.UUID, *, first_name: str = "Claire", last_name: str = "Martin"
+    ) -> uuid.UUID:
+        user_id = uuid.uuid4()
+        await self.grant(user_id, organisation, first_name=first_name, last_name=last_name)
+        return user_id
+
+    async def grant(
+        self, user_id: uuid.UUID, organisation: uuid.UUID, *, first_name: str, last_name: str
+    ) -> None:
+        event = identity.PortalAccessGranted(
+            user_id=user_id,
+            organisation_id=organisation,
+            contact_id=uuid.uuid4(),
+            user_code=f"U{uuid.uuid4().hex[:6]}",
+            email=f"{first_name.lower()}.{user_id.hex[:6]}@client.example",
+            first_name=first_name,
+            last_name=last_name,
+            language="fr",
+            role="customer_user",
+            modules=frozenset({"tickets"}),
+            granted_by=uuid.uuid4(),
+        )
+        await self.publish_identity(event, organisation)
+
+    async def staff_member(self, first_name: str = "Paul") -> uuid.UUID:
+        user_id = uuid.uuid4()
+        event = identity.StaffAccountCreated(
+            user_id=user_id,
+            user_code=f"S{uuid.uuid4().hex[:6]}",
+            email=f"{first_name.lower()}.{user_id.hex[:6]}@vendor.example",
+            first_name=first_name,
+            last_name="Support",
+            language="fr",
+            role="vendor_agent",
+        )
+        await self.publish_identity(event, None)
+        return user_id
+
+
+@pytest.fixture
+def tickets_settings(
+    service_env: Callable[..., dict[str, Any]], tmp_path: Path
+) -> Callable[..., TicketsSettings]:
+    def build(**overrides: Any) -> TicketsSettings:
+        return TicketsSettings(**service_env(attachments_dir=tmp_path / "attachments", **overrides))
+
+    return build
+
+
+@pytest.fixture
+async def tickets(
+    tickets_settings: Callable[..., TicketsSettings],
+    infrastructure: Infrastructure,
+    kafka_namespace: str,
+    token_issuer: TokenIssuer,
+) -> AsyncIterator[TicketsUnderTest]:
+    settings = tickets_settings()
+    await ensure_topics(
+        infrastructure.kafka_bootstrap, {service_topic(kafka_namespace, "identity"): 3}, 1
+    )
+    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
+        yield TicketsUnderTest(
+            url,
+            settings.database_url,
+            infrastructure.kafka_bootstrap,
+            kafka_namespace,
+            token_issuer,
+            session,
+        )
