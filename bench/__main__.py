@@ -13,17 +13,22 @@ import datetime
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
 from pathlib import Path
 
 import asyncpg
 
-from bench import append_throughput, password_hashing, relay_latency, token_verification
+from bench import (
+    append_throughput,
+    gateway_overhead,
+    password_hashing,
+    relay_latency,
+    token_verification,
+)
+from bench.portal import free_ports
 from devstack import broker, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging
@@ -35,18 +40,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "relay_latency": relay_latency.run,
     "password_hashing": password_hashing.run,
     "token_verification": token_verification.run,
+    "gateway_overhead": gateway_overhead.run,
 }
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on right now (all held open together, so they differ)."""
-    with ExitStack() as stack:
-        sockets = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def _memory() -> str:
