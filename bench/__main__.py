@@ -26,6 +26,7 @@ from bench import (
     gateway_overhead,
     password_hashing,
     relay_latency,
+    sign_in_rate,
     token_verification,
 )
 from bench.portal import free_ports
@@ -41,6 +42,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "password_hashing": password_hashing.run,
     "token_verification": token_verification.run,
     "gateway_overhead": gateway_overhead.run,
+    "sign_in_rate": sign_in_rate.run,
 }
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.portal import Portal, cpu_seconds, running_portal
+from bench.portal import Portal, cpu_seconds, one_connection, running_portal
 from bench.stats import Summary
 from devstack import demo
 
@@ -109,11 +109,6 @@ async def sign_in(session: aiohttp.ClientSession, portal: Portal) -> str:
         if response.status != 200:
             raise RuntimeError(f"sign-in: {response.status} {await response.text()}")
         return str((await response.json())["access_token"])
-
-
-def one_connection() -> aiohttp.ClientSession:
-    """A client that keeps one connection open and reuses it (keep-alive)."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1, force_close=False))
 
 
 async def send(session: aiohttp.ClientSession, url: str, request: Request, token: str) -> float:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
+
 from devstack import demo, mailcatcher, postgres, services
 from devstack.supervisor import Supervisor
 from shared.sealing import new_sealing_key
@@ -55,6 +57,12 @@ class Portal:
     def api(self) -> str:
         """The public API, through the gateway."""
         return f"{self.urls['gateway']}/api"
+
+
+def one_connection() -> aiohttp.ClientSession:
+    """A client that keeps one connection open and reuses it (keep-alive), as one user's
+    browser does for one origin."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
 
 
 def _database_url(server_url: str, database: str) -> str:
