@@ -2,8 +2,8 @@
 
 The portal runs as in production (`bench.portal`): identity, tickets and the gateway are
 separate processes, tokens are signed by identity and checked against its JWKS by the gateway
-and by tickets. This process is the client: it signs in as the demo customer through the
-gateway, then sends the same authenticated request to tickets directly (`/tickets/...`) and
+and by tickets. The client is a process of its own (`bench.portal.measure_apart`): it signs
+in as the demo customer through the gateway, then sends the same authenticated request to tickets directly (`/tickets/...`) and
 through the gateway (`/api/tickets/...`), which verifies the token, checks the blocklist,
 networks, branch, module rights and rate limits, and forwards it over its pooled upstream
 connection.
@@ -32,7 +32,14 @@ from typing import Any
 
 import aiohttp
 
-from bench.portal import Portal, cpu_seconds, one_connection, running_portal
+from bench.portal import (
+    Portal,
+    cpu_seconds,
+    measure_apart,
+    one_connection,
+    running_portal,
+    serve_order,
+)
 from bench.stats import Summary
 from devstack import demo
 
@@ -183,7 +190,8 @@ async def open_ticket(session: aiohttp.ClientSession, portal: Portal, token: str
         return str((await response.json())["ticket_id"])
 
 
-async def measure(portal: Portal, *, quick: bool) -> OverheadResult:
+async def measure(portal: Portal, quick: bool) -> OverheadResult:
+    """The load generator's work (in a process of its own, see `run`)."""
     counts = {"GET": 1000 if quick else 5000, "POST": 300 if quick else 2000}
     duration = 3.0 if quick else 10.0
     async with aiohttp.ClientSession() as session:
@@ -207,7 +215,9 @@ async def measure(portal: Portal, *, quick: bool) -> OverheadResult:
 async def run(database_url: str, kafka_bootstrap: str, *, quick: bool) -> OverheadResult:
     """Start the portal, print (and return) the figures."""
     async with running_portal(database_url, kafka_bootstrap, SETTINGS) as portal:
-        result = await measure(portal, quick=quick)
+        result = await measure_apart(
+            "bench.gateway_overhead", portal, quick=quick, result=OverheadResult
+        )
     _print_result(result)
     return result
 
@@ -247,3 +257,7 @@ def _print_result(result: OverheadResult) -> None:
             f"| {figures.way:<19} | {figures.requests_per_second:>10.0f}"
             f" | {figures.latency.p50_ms:>6.2f} | {figures.latency.p99_ms:>6.2f} |"
         )
+
+
+if __name__ == "__main__":
+    serve_order(measure, OverheadResult)  # the load generator, started by `run`

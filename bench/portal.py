@@ -8,28 +8,38 @@ its contacts and a customer whose password is set from the invitation email the
 notifications service sends to the mail catcher. Once that is done, the notifications service
 and the mail catcher are stopped: nothing measured needs them, and they would take CPU on the
 measured requests' cores (every ticket opened sends an email).
+
+The load generator runs in a process of its own (`measure_apart`), as a user's client would:
+the benchmark's main process supervises the servers and reads their logs (a line per request
+each), and doing that on the client's event loop would add to the latencies it measures.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from pydantic import TypeAdapter
 
 from devstack import demo, mailcatcher, postgres, services
+from devstack.services import ROOT
 from devstack.supervisor import Supervisor
 from shared.sealing import new_sealing_key
 
+Result = TypeVar("Result")
 MEASURED = ("identity", "tickets", "gateway")
 """Started in this order: the gateway last, once the services it routes to answer."""
 SETUP_ONLY = ("notifications",)
@@ -57,6 +67,40 @@ class Portal:
     def api(self) -> str:
         """The public API, through the gateway."""
         return f"{self.urls['gateway']}/api"
+
+
+@dataclass(frozen=True)
+class Order:
+    """What the load generator is told: where the portal is, and how long to measure."""
+
+    portal: Portal
+    quick: bool
+
+
+async def measure_apart(
+    module: str, portal: Portal, *, quick: bool, result: type[Result]
+) -> Result:
+    """Run `python -m <module>` as the load generator: it reads an `Order` on its standard
+    input and writes its result, as JSON, on its standard output (see `serve_order`)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    output, _ = await process.communicate(TypeAdapter(Order).dump_json(Order(portal, quick)))
+    if process.returncode != 0:
+        raise RuntimeError(f"the load generator {module} exited with code {process.returncode}")
+    return TypeAdapter(result).validate_json(output)
+
+
+def serve_order(measure: Callable[[Portal, bool], Awaitable[Any]], result: type[Any]) -> None:
+    """The load generator's side of `measure_apart`."""
+    order = TypeAdapter(Order).validate_json(sys.stdin.buffer.read())
+    figures = asyncio.run(measure(order.portal, order.quick))
+    sys.stdout.buffer.write(TypeAdapter(result).dump_json(figures))
 
 
 def one_connection() -> aiohttp.ClientSession:

@@ -25,7 +25,14 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bench.portal import Portal, cpu_seconds, one_connection, running_portal
+from bench.portal import (
+    Portal,
+    cpu_seconds,
+    measure_apart,
+    one_connection,
+    running_portal,
+    serve_order,
+)
 from bench.stats import Summary
 from services.identity.passwords import HashingParameters
 
@@ -129,13 +136,22 @@ async def burst(portal: Portal, clients: int, duration: float) -> Burst:
 
 async def run(database_url: str, kafka_bootstrap: str, *, quick: bool) -> SignInResult:
     """Start the portal, print (and return) the figures."""
-    duration = 4.0 if quick else 10.0
     async with running_portal(database_url, kafka_bootstrap, SETTINGS) as portal:
-        idle = await idle_probe(portal, 2.0)
-        bursts = [await burst(portal, clients, duration) for clients in CLIENTS]
-    result = SignInResult(idle, bursts)
-    _print_result(result, duration)
+        result = await measure_apart("bench.sign_in_rate", portal, quick=quick, result=SignInResult)
+    _print_result(result, duration(quick))
     return result
+
+
+def duration(quick: bool) -> float:
+    """Seconds per row."""
+    return 4.0 if quick else 10.0
+
+
+async def measure(portal: Portal, quick: bool) -> SignInResult:
+    """The load generator's work (in a process of its own, see `run`)."""
+    idle = await idle_probe(portal, 2.0)
+    bursts = [await burst(portal, clients, duration(quick)) for clients in CLIENTS]
+    return SignInResult(idle, bursts)
 
 
 def _print_result(result: SignInResult, duration: float) -> None:
@@ -161,3 +177,7 @@ def _print_result(result: SignInResult, duration: float) -> None:
             f" | {row.latency.p99_ms:.0f} | {row.latency.max_ms:.0f} | {row.identity_cpu_ms:.0f}"
             f" | {row.probe.p50_ms:.1f} | {row.probe.p99_ms:.1f} |"
         )
+
+
+if __name__ == "__main__":
+    serve_order(measure, SignInResult)  # the load generator, started by `run`
