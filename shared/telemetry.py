@@ -17,6 +17,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 _configured_service: str | None = None
 
@@ -79,13 +80,17 @@ def configure_tracing(
     global _configured_service  # noqa: PLW0603 - one provider per process, as OpenTelemetry requires
     if _configured_service is not None:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if exporter is None and otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
             OTLPSpanExporter,
         )
 
         exporter = OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service}),
+        # Nothing to send spans to: record none (ids are still made, propagated and logged).
+        sampler=None if exporter is not None else ALWAYS_OFF,
+    )
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)

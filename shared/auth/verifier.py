@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import aiohttp
@@ -138,16 +139,56 @@ class JwksKeySource:
 
 
 class TokenVerifier:
-    def __init__(self, key_source: KeySource, issuer: str) -> None:
+    """Verifies access tokens, and remembers the ones it verified.
+
+    A client sends the same token with every request of its few minutes' life, and each
+    request is verified twice (gateway, then service): checking the signature once per token
+    instead of once per request is most of the gateway's cost of verification (see
+    docs/performance.md). A remembered token is accepted again only while it has not expired
+    (the same leeway) and only with the very key set that verified it: when the key source
+    refreshes its keys (rotation, a retired key), every token is checked afresh. Only tokens
+    that passed are remembered, so refused tokens cannot fill the memory, which is bounded
+    (`remembered` tokens, the oldest forgotten first).
+    """
+
+    def __init__(
+        self,
+        key_source: KeySource,
+        issuer: str,
+        *,
+        remembered: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.key_source = key_source
         self.issuer = issuer.rstrip("/")
-        self._claims = _claims_registry(self.issuer)  # stateless: reads the clock per call
+        self.remembered = remembered
+        self._now = lambda: int(clock())
+        self._claims = _claims_registry(self.issuer, self._now)  # stateless: reads the clock
+        self._verified: dict[str, tuple[AccessClaims, KeySet]] = {}
 
     async def verify(self, token: str) -> AccessClaims:
         """The token's claims, or `InvalidToken`: bad form, algorithm, key, signature,
         audience, issuer, or expired."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("missing or oversized token")
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            claims, verified_with = remembered
+            if (
+                claims.exp > self._now() - LEEWAY_SECONDS
+                and verified_with is await self.key_source.verification_keys()
+            ):
+                return claims
+            self._verified.pop(token, None)
+        claims, verified_with = await self._check(token)
+        self._verified[token] = (claims, verified_with)
+        if len(self._verified) > self.remembered:
+            del self._verified[next(iter(self._verified))]
+        return claims
+
+    async def _check(self, token: str) -> tuple[AccessClaims, KeySet]:
+        """Everything about the token, signature included; the claims and the key set that
+        verified them."""
         header = _header(token)
         if header.get("alg") != SIGNING_ALGORITHM:
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
@@ -157,9 +198,11 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise InvalidToken("token names no key id")
-        key = _key(await self.key_source.verification_keys(), kid)
+        keys = await self.key_source.verification_keys()
+        key = _key(keys, kid)
         if key is None:  # perhaps identity rotated its keys since we fetched them
-            key = _key(await self.key_source.verification_keys(refresh=True), kid)
+            keys = await self.key_source.verification_keys(refresh=True)
+            key = _key(keys, kid)
         if key is None:
             raise InvalidToken("unknown key id")
         try:
@@ -170,7 +213,7 @@ class TokenVerifier:
         except (ValueError, TypeError) as error:
             raise InvalidToken(f"malformed token: {type(error).__name__}") from None
         try:
-            return AccessClaims.model_validate(decoded.claims)
+            return AccessClaims.model_validate(decoded.claims), keys
         except ValidationError:
             raise InvalidToken("claims do not match the access-token contract") from None
 
@@ -196,8 +239,9 @@ def _key(keys: KeySet, kid: str) -> ECKey | None:
     return None
 
 
-def _claims_registry(issuer: str) -> JWTClaimsRegistry:
+def _claims_registry(issuer: str, now: Callable[[], int]) -> JWTClaimsRegistry:
     return JWTClaimsRegistry(
+        now=now,
         leeway=LEEWAY_SECONDS,
         iss={"essential": True, "value": issuer},
         aud={"essential": True, "value": AUDIENCE},

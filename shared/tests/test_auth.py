@@ -10,6 +10,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from shared.auth.claims import Role
 from shared.auth.verifier import (
+    LEEWAY_SECONDS,
     InvalidToken,
     JwksKeySource,
     KeysUnavailable,
@@ -123,3 +124,50 @@ async def test_no_keys_at_all_is_unavailable_not_invalid() -> None:
                 await TokenVerifier(source, ISSUER).verify(issuer.mint())
         finally:
             await source.close()
+
+
+async def test_a_token_verified_before_is_refused_once_it_expires() -> None:
+    issuer = TokenIssuer(ISSUER)
+    now = time.time()
+    clock = [now]
+    verifier = TokenVerifier(StaticKeySource(KeySet([issuer.key])), ISSUER, clock=lambda: clock[0])
+    token = issuer.mint(exp=int(now) + 60)
+    for _ in range(2):  # the second time, the verifier remembers it
+        await verifier.verify(token)
+    clock[0] = now + 60 + LEEWAY_SECONDS
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+
+
+async def test_a_token_verified_before_is_refused_once_its_key_is_retired() -> None:
+    issuer = TokenIssuer(ISSUER)
+    jwks = CountingJwks(issuer)
+    async with serving(jwks.app()) as url:
+        # max_age=0: every verification asks identity for its current keys
+        source = JwksKeySource(f"{url}/.well-known/jwks.json", max_age=0, min_refresh_interval=0)
+        verifier = TokenVerifier(source, ISSUER)
+        try:
+            token = issuer.mint()
+            for _ in range(2):
+                await verifier.verify(token)
+            issuer.key = ECKey.generate_key("P-256", auto_kid=True)  # the old key is gone
+            with pytest.raises(InvalidToken):
+                await verifier.verify(token)
+        finally:
+            await source.close()
+
+
+async def test_remembering_tokens_changes_no_refusal() -> None:
+    """A tampered copy of a token verified before is a different token, checked in full."""
+    issuer = TokenIssuer(ISSUER)
+    verifier = TokenVerifier(StaticKeySource(KeySet([issuer.key])), ISSUER, remembered=2)
+    token = issuer.mint(sub="first")
+    await verifier.verify(token)
+    header, payload, signature = token.split(".")
+    tampered_signature = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    for forged in (f"{header}.{payload}.{tampered_signature}", f"{header}.{payload}."):
+        with pytest.raises(InvalidToken):
+            await verifier.verify(forged)
+    for _ in range(3):  # more tokens than it remembers: the oldest are checked afresh
+        await verifier.verify(issuer.mint())
+    assert (await verifier.verify(token)).sub == "first"
