@@ -331,6 +331,23 @@ class User(Aggregate):
             )
         ]
 
+    def set_password_for_them(
+        self, *, by: uuid.UUID, administered: uuid.UUID | None, expires_at: dt.datetime | None
+    ) -> list[DomainEvent]:
+        """A temporary password chosen by an administrator: the vendor's back office
+        (`administered` None) or a customer admin of `administered`. It must be changed at the
+        next sign-in, so it opens nothing lasting; still, a customer admin may not reach a user
+        who also has access elsewhere: with the password they would act in that organisation."""
+        self._require_existence()
+        if by == self.user_id:
+            raise RuleBroken("you cannot set your own password this way: change it in your account")
+        if administered is not None and (self.is_staff or set(self.memberships) != {administered}):
+            raise RuleBroken(
+                "this user also has access to another organisation: only the vendor can set"
+                " their password"
+            )
+        return self.change_password(set_by_user=False, expires_at=expires_at)
+
     def request_password_reset(self, *, reset: OneTimeLink) -> list[DomainEvent]:
         self._require_existence()
         return [
