@@ -26,6 +26,7 @@ from tests.isolation import (
 from tests.support import assert_valid_openapi
 
 A_USER_EMAIL = "anne.arnaud@alpha.example"
+TEMPORARY_PASSWORD = "Provisoire&Mardi48"
 
 
 def _organisation(code: str, legal_name: str, city: str) -> dict[str, Any]:
@@ -249,6 +250,13 @@ TABLE: tuple[Entry, ...] = (
         ids={"user_id": "second_user"},
         control=("b_admin", 204),
     ),
+    IsolationCase(
+        "POST /organisation/users/{user_id}/password",
+        answers=NOT_IN_MY_ORGANISATION,
+        ids={"user_id": "user"},
+        body=lambda _: {"password": TEMPORARY_PASSWORD},
+        control=("b_admin", 204),
+    ),
     # --- the vendor's back office ----------------------------------------------------------------
     IsolationCase(
         "GET /organisations/{organisation_id}/users",
@@ -287,6 +295,26 @@ TABLE: tuple[Entry, ...] = (
         ids={"organisation_id": "organisation", "user_id": "second_user"},
         control=("staff", 204),
     ),
+    IsolationCase(
+        "POST /organisations/{organisation_id}/users/{user_id}/password",
+        answers=CUSTOMERS_REFUSED,
+        ids={"organisation_id": "organisation", "user_id": "user"},
+        body=lambda _: {"password": TEMPORARY_PASSWORD},
+        control=("staff", 204),
+    ),
+    # Staff accounts are the vendor's, not an organisation's: customers are refused them all.
+    IsolationCase(
+        "POST /staff",
+        answers=CUSTOMERS_REFUSED,
+        body=lambda _: {
+            "email": "sacha.staff@vendor.example",
+            "first_name": "Sacha",
+            "last_name": "Staff",
+            "role": "vendor_agent",
+        },
+        control=("staff", 201),
+    ),
+    IsolationCase("GET /staff", answers=CUSTOMERS_REFUSED, control=("staff", 200)),
     # OAuth clients are the vendor's, not an organisation's: customers are refused them all.
     IsolationCase(
         "POST /oauth-clients",
