@@ -29,6 +29,7 @@ from services.identity.events import (
     PersonalInformationChanged,
     PortalAccessGranted,
     StaffAccountCreated,
+    StaffRoleChanged,
     UserSelfRegistered,
 )
 from shared.aggregate import Aggregate
@@ -96,6 +97,8 @@ class User(Aggregate):
             case StaffAccountCreated():
                 self._identify(event.user_code, event.email, event.first_name, event.last_name)
                 self.language = event.language
+                self.staff_role = event.role
+            case StaffRoleChanged():
                 self.staff_role = event.role
             case UserSelfRegistered():
                 self._identify(event.user_code, event.email, event.first_name, event.last_name)
@@ -216,6 +219,18 @@ class User(Aggregate):
                 invitation=invitation,
             )
         ]
+
+    def change_staff_role(self, *, role: Role, by: uuid.UUID) -> list[DomainEvent]:
+        if not self.is_staff:
+            raise RuleBroken("this user is not a member of the vendor's staff")
+        if role not in VENDOR_ROLES:
+            raise InvalidCommand("role", "a staff account has a vendor role")
+        # Nobody changes their own role: the staff always keeps the admin who acts.
+        if by == self.user_id:
+            raise RuleBroken("you cannot change your own role")
+        if role is self.staff_role:
+            return []
+        return [StaffRoleChanged(user_id=self.user_id, role=role, changed_by=by)]
 
     def self_register(
         self,

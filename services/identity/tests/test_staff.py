@@ -157,3 +157,68 @@ async def test_the_staff_list_is_searched_and_paginated_by_name(portal: Portal) 
     assert nobody == {"items": [], "total": 0, "page": 1, "per_page": 10}
     bad = await portal.call("GET", "/staff?page=deux", token=admin)
     assert bad["status"] == 400
+
+
+async def test_the_vendor_admin_changes_a_members_role_which_comes_with_the_next_refresh(
+    portal: Portal,
+) -> None:
+    admin = await back_office(portal)
+    agent_id, agent_code, _ = await staff_member(
+        portal, admin, role="vendor_agent", email="agent@vendor.example", last_name="Agent"
+    )
+    session = await portal.sign_in(agent_code, GOOD_PASSWORD)
+    await portal.call(
+        "POST", "/organisations", token=session["access_token"], json=ORGANISATION, expect=403
+    )
+    role = f"/staff/{agent_id}/role"
+
+    # Only the vendor admin, only on someone else, only to a vendor role, only on staff.
+    await portal.call(
+        "PUT",
+        role,
+        token=session["access_token"],
+        json={"role": "vendor_admin"},
+        expect=403,
+    )
+    for wrong in ({"role": "customer_admin"}, {"role": "service"}, {}):
+        await portal.call("PUT", role, token=admin, json=wrong, expect=422)
+    me = await portal.call("GET", "/me", token=admin, expect=200)
+    own = await portal.call(
+        "PUT", f"/staff/{me['user_id']}/role", token=admin, json={"role": "vendor_agent"}
+    )
+    assert own["status"] == 409
+    _, customer_id, _ = await customer_with_access(portal, admin)
+    for nobody in (customer_id, "8f1c2a7e-4a59-4c1e-9a11-0d1e1f2a3b4c"):
+        await portal.call(
+            "PUT",
+            f"/staff/{nobody}/role",
+            token=admin,
+            json={"role": "vendor_admin"},
+            expect=404,
+        )
+    listed = await portal.call("GET", "/staff?search=Agent", token=admin, expect=200)
+    assert [item["role"] for item in listed["items"]] == ["vendor_agent"]
+
+    await portal.call("PUT", role, token=admin, json={"role": "vendor_back_office"}, expect=204)
+    listed = await portal.call("GET", "/staff?search=Agent", token=admin, expect=200)
+    assert [item["role"] for item in listed["items"]] == ["vendor_back_office"]
+    refreshed = await portal.call(
+        "POST", "/auth/refresh", json={"refresh_token": session["refresh_token"]}, expect=200
+    )
+    me = await portal.call("GET", "/me", token=refreshed["access_token"], expect=200)
+    assert me["staff_role"] == "vendor_back_office"
+    await portal.call(
+        "POST",
+        "/organisations",
+        token=refreshed["access_token"],
+        json={**ORGANISATION, "code": "NEWROLE1"},
+        expect=201,
+    )
+    # The same role again is no change at all.
+    versions = await portal.sql(
+        "SELECT max(version) FROM identity.events WHERE stream_id = $1", agent_id
+    )
+    await portal.call("PUT", role, token=admin, json={"role": "vendor_back_office"}, expect=204)
+    assert versions == await portal.sql(
+        "SELECT max(version) FROM identity.events WHERE stream_id = $1", agent_id
+    )
