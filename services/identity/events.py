@@ -191,6 +191,19 @@ class StaffAccountCreated(DomainEvent):
 
 
 @registry.register
+class StaffRoleChanged(DomainEvent):
+    """The vendor admin gave a member of the staff another role; their tokens carry it from
+    their next refresh."""
+
+    type: ClassVar[str] = "guichet.identity.StaffRoleChanged"
+    version: ClassVar[int] = 1
+
+    user_id: uuid.UUID
+    role: Role
+    changed_by: uuid.UUID
+
+
+@registry.register
 class UserSelfRegistered(DomainEvent):
     """Someone created an account for their organisation from the sign-in page; it waits for
     a customer admin's activation, with only the vendor's limited modules open."""

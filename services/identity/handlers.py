@@ -474,6 +474,34 @@ async def _set_own_password(
     await save(connection, store, user, user_id, events, _as_user(context, user_id))
 
 
+async def set_temporary_password(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    user_id: uuid.UUID,
+    password: str,
+    rules: credentials.PasswordRules,
+    *,
+    by: uuid.UUID,
+    administered: uuid.UUID | None,
+    context: EventContext,
+) -> None:
+    """An administrator sets the user's password (`administered`: the organisation a customer
+    admin acts for; None for the vendor's back office). It is stored as not chosen by the user,
+    so signing in with it asks for a new one; every session of the user ends."""
+    async with pool.acquire() as connection, connection.transaction():
+        user = await load(connection, store, User, user_id)
+        credentials.check(
+            rules, password, personal=(user.email, user.user_code, user.first_name, user.last_name)
+        )
+        password_hash = await rules.hasher.hash_async(password)
+        expires_at = await credentials.store(
+            connection, user_id, password_hash, set_by_user=False, rules=rules
+        )
+        events = user.set_password_for_them(by=by, administered=administered, expires_at=expires_at)
+        await save(connection, store, user, user_id, events, context)
+        await sessions.revoke_all(connection, user_id, "password set by an administrator")
+
+
 def _as_user(context: EventContext, user_id: uuid.UUID) -> EventContext:
     return EventContext(
         correlation_id=context.correlation_id,

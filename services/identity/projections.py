@@ -120,6 +120,13 @@ async def project(  # noqa: PLR0912 - one case per event, flat on purpose
                 )
             case ev.StaffAccountCreated():
                 await _upsert_user(connection, event, at, staff_role=event.role)
+            case ev.StaffRoleChanged():
+                await connection.execute(
+                    "UPDATE users SET staff_role = $2, updated_at = $3 WHERE user_id = $1",
+                    event.user_id,
+                    event.role.value,
+                    at,
+                )
             case ev.UserSelfRegistered():
                 await _upsert_user(connection, event, at, function=event.function)
                 await _insert_membership(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from pydantic import BaseModel
@@ -253,6 +253,55 @@ async def active_member_ids(db: Db, organisation_id: uuid.UUID) -> set[uuid.UUID
         MembershipStatus.ACTIVE.value,
     )
     return {row["user_id"] for row in rows}
+
+
+# --- the vendor's staff ------------------------------------------------------------------------
+
+STAFF_PER_PAGE = 10
+
+
+class StaffView(BaseModel):
+    """A member of the vendor's staff. `invited`: the invitation's link was not used yet."""
+
+    user_id: uuid.UUID
+    user_code: str
+    email: str
+    first_name: str
+    last_name: str
+    language: Language
+    role: Role
+    status: Literal["invited", "active"]
+
+
+class StaffPage(BaseModel):
+    items: list[StaffView]
+    total: int
+    page: int
+    per_page: int
+
+
+async def staff(db: Db, search: str, page: int) -> StaffPage:
+    """Search by name, first name, email or user code; 10 per page, by name."""
+    pattern = f"%{_escape_like(search.strip())}%"
+    rows = await db.fetch(
+        "SELECT u.user_id, u.user_code, u.email, u.first_name, u.last_name, u.language,"
+        " u.staff_role AS role,"
+        " CASE WHEN c.user_id IS NULL THEN 'invited' ELSE 'active' END AS status,"
+        " count(*) OVER () AS total"
+        " FROM users u LEFT JOIN credentials c USING (user_id)"
+        " WHERE u.staff_role IS NOT NULL AND (u.last_name ILIKE $1 OR u.first_name ILIKE $1"
+        "  OR u.email ILIKE $1 OR u.user_code ILIKE $1)"
+        " ORDER BY u.last_name, u.first_name, u.user_id LIMIT $2 OFFSET $3",
+        pattern,
+        STAFF_PER_PAGE,
+        (page - 1) * STAFF_PER_PAGE,
+    )
+    return StaffPage(
+        items=[StaffView.model_validate(dict(row)) for row in rows],
+        total=rows[0]["total"] if rows else 0,
+        page=page,
+        per_page=STAFF_PER_PAGE,
+    )
 
 
 # --- users -----------------------------------------------------------------------------------

@@ -168,6 +168,17 @@ class Customer:
     password: str = CUSTOMER_PASSWORD
 
 
+@dataclass(frozen=True)
+class StaffMember:
+    """A member of the vendor's staff who has followed their invitation and chosen a password."""
+
+    user_id: str
+    user_code: str
+    email: str
+    role: str
+    password: str = CUSTOMER_PASSWORD
+
+
 class Portal:
     """A client of the running portal: the gateway's `/api`, and the mail catcher."""
 
@@ -293,6 +304,34 @@ class Portal:
             expect=204,
         )
         return Customer(organisation_id, granted["user_id"], granted["user_code"], email)
+
+    async def staff_member(
+        self, admin: str, *, role: str, first_name: str, last_name: str
+    ) -> tuple[StaffMember, str]:
+        """A staff account the vendor admin created, whose holder chose a password from the
+        invitation email; and their access token."""
+        email = unique_email(first_name.lower(), "vendor.example")
+        created = await self.call(
+            "POST",
+            "/staff",
+            token=admin,
+            json={
+                "email": email,
+                "first_name": first_name,
+                "last_name": last_name,
+                "role": role,
+            },
+            expect=201,
+        )
+        [invitation] = await self.emails_to(email)
+        await self.call(
+            "POST",
+            "/auth/password/reset",
+            json={"token": link_token(invitation), "new_password": CUSTOMER_PASSWORD},
+            expect=204,
+        )
+        member = StaffMember(created["user_id"], created["user_code"], email, role)
+        return member, await self.token(member.user_code, member.password)
 
     async def customer_admin(
         self, staff: str, organisation_id: str, **access: Any

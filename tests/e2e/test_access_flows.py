@@ -44,7 +44,37 @@ def _problem_detail(problem: dict[str, object]) -> str:
 
 
 async def test_back_office_creates_an_organisation_and_its_contacts(portal: Portal) -> None:
-    staff = await portal.vendor_admin()
+    # The vendor admin gives a new back-office colleague an account; she is invited by email,
+    # chooses her password, and does the back office's work under her own name.
+    admin = await portal.vendor_admin()
+    lucie, staff = await portal.staff_member(
+        admin, role="vendor_back_office", first_name="Lucie", last_name="Bernard"
+    )
+    [invitation] = await portal.emails_to(lucie.email)
+    assert invitation["subject"] == f"Votre compte collaborateur {VENDOR_NAME} a été créé"
+    assert lucie.user_code in invitation["text"]
+    listed = await portal.call(
+        "GET", "/staff", token=admin, params={"search": lucie.email}, expect=200
+    )
+    assert [(m["user_id"], m["role"], m["status"]) for m in listed["items"]] == [
+        (lucie.user_id, "vendor_back_office", "active")
+    ]
+    me = await portal.call("GET", "/me", token=staff, expect=200)
+    assert (me["user_id"], me["staff_role"]) == (lucie.user_id, "vendor_back_office")
+    # Giving staff accounts is the vendor admin's alone.
+    await portal.call(
+        "POST",
+        "/staff",
+        token=staff,
+        json={
+            "email": unique_email("intrus", "vendor.example"),
+            "first_name": "Intrus",
+            "last_name": "Interne",
+            "role": "vendor_admin",
+        },
+        expect=403,
+    )
+
     code = unique_code("ACT")
     montreal, quebec = str(uuid.uuid4()), str(uuid.uuid4())
     details = {
@@ -148,6 +178,7 @@ async def test_back_office_creates_an_organisation_and_its_contacts(portal: Port
         "GET", f"/organisations/{organisation_id}/contacts", token=customer, expect=403
     )
     assert refused["status"] == 403
+    await portal.call("GET", "/staff", token=customer, expect=403)
 
 
 # --- flow 2 ----------------------------------------------------------------------------------
@@ -393,10 +424,76 @@ async def test_remember_me_keeps_the_device_signed_in_for_longer(portal: Portal)
     await portal.call("GET", "/me", token=refreshed["access_token"], expect=200)
 
 
+async def test_a_password_set_by_someone_else_must_be_changed_at_the_next_sign_in(
+    portal: Portal,
+) -> None:
+    staff = await portal.vendor_admin()
+    organisation = await portal.create_organisation(staff)
+    organisation_id = organisation["organisation_id"]
+    admin, admin_token = await portal.customer_admin(staff, organisation_id)
+    customer = await portal.invite(staff, organisation_id, first_name="Zoé", last_name="Marin")
+    session = await portal.sign_in(customer.user_code, customer.password)
+
+    # The back office sets a temporary password: the policy holds, as for any password.
+    path = f"/organisations/{organisation_id}/users/{customer.user_id}/password"
+    common = await portal.call(
+        "POST", path, token=staff, json={"password": "P@ssw0rd1"}, expect=422
+    )
+    assert [v["rule"] for v in common["violations"]] == ["not_common"]
+    temporary = "Provisoire&Mardi48"
+    await portal.call("POST", path, token=staff, json={"password": temporary}, expect=204)
+
+    # The user is told by email, their session is over, and the old password is gone.
+    [notice] = await portal.emails_to(customer.email, subject="Sécurité")
+    assert "par un administrateur" in notice["text"]
+    ended = await portal.call(
+        "POST", "/auth/refresh", json={"refresh_token": session["refresh_token"]}, expect=401
+    )
+    assert ended["type"] == "https://guichet.dev/problems/session-ended"
+    await portal.call(
+        "POST",
+        "/auth/sign-in",
+        json={"login": customer.user_code, "password": customer.password},
+        expect=401,
+    )
+
+    # Signing in with the temporary password asks for a new one before anything else.
+    answer = await portal.sign_in(customer.user_code, temporary)
+    assert answer["password_change_required"] is True
+    assert "access_token" not in answer
+    chosen = "Classeur&Vert2030"
+    tokens = await portal.call(
+        "POST",
+        "/auth/password/expired",
+        json={"ticket": answer["ticket"], "new_password": chosen},
+        expect=200,
+    )
+    me = await portal.call("GET", "/me", token=tokens["access_token"], expect=200)
+    assert me["user_id"] == customer.user_id
+    assert "access_token" in await portal.sign_in(customer.user_code, chosen)
+
+    # The organisation's own admin does the same for their users, and not for themselves.
+    await portal.call(
+        "POST",
+        f"/organisation/users/{customer.user_id}/password",
+        token=admin_token,
+        json={"password": temporary},
+        expect=204,
+    )
+    assert (await portal.sign_in(customer.user_code, temporary))["password_change_required"]
+    await portal.call(
+        "POST",
+        f"/organisation/users/{admin.user_id}/password",
+        token=admin_token,
+        json={"password": temporary},
+        expect=409,
+    )
+    assert "access_token" in await portal.sign_in(admin.user_code, admin.password)
+
+
 async def test_an_expired_password_must_be_changed_at_the_next_sign_in(portal: Portal) -> None:
-    """The portal runs with passwords expiring after a year. No API lets anyone set another
-    person's password (invitations and resets let the person choose it), so expiry is the
-    way a forced change happens: a year is made to pass in the database."""
+    """The portal runs with passwords expiring after a year: a year is made to pass in the
+    database."""
     staff = await portal.vendor_admin()
     organisation = await portal.create_organisation(staff)
     customer = await portal.invite(

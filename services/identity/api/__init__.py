@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.identity.api import auth, me, memberships, oauth, organisations, public
+from services.identity.api import auth, me, memberships, oauth, organisations, public, staff
 
 route_tables: tuple[web.RouteTableDef, ...] = (
     public.routes,
@@ -12,5 +12,6 @@ route_tables: tuple[web.RouteTableDef, ...] = (
     me.routes,
     memberships.routes,
     organisations.routes,
+    staff.routes,
     oauth.routes,
 )

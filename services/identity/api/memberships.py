@@ -1,6 +1,6 @@
-"""Who may use an organisation's customer space: activating, blocking, modules and
-administrators. Customer admins act on their own organisation (`/organisation/users/…`), the
-vendor's back office on any (`/organisations/{id}/users/…`)."""
+"""Who may use an organisation's customer space: activating, blocking, modules,
+administrators and temporary passwords. Customer admins act on their own organisation
+(`/organisation/users/…`), the vendor's back office on any (`/organisations/{id}/users/…`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from services.identity import handlers, queries
+from services.identity.api.auth import Password
 from services.identity.api.common import (
     IDENTITY_SETTINGS,
     LARGEST_OFFSET,
+    PASSWORD_RULES,
     actor,
     context,
     query_number,
@@ -28,6 +30,7 @@ from shared.http.principal import acting_principal, forbidden, require_role
 from shared.http.problems import Problem, path_id, read_json
 
 routes = web.RouteTableDef()
+BACK_OFFICE = frozenset({Role.VENDOR_BACK_OFFICE, Role.VENDOR_ADMIN})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -43,20 +46,30 @@ class Modules(BaseModel):
     modules: frozenset[Module]
 
 
-def organisation_in_scope(request: web.Request) -> uuid.UUID:
+class TemporaryPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: Password
+
+
+def organisation_in_scope(
+    request: web.Request, vendor_roles: frozenset[Role] | None = None
+) -> uuid.UUID:
     """The organisation the route names: a customer admin's own, or the one in the path for
-    vendor staff. Anyone else is refused."""
+    vendor staff (`vendor_roles` when only some may). Anyone else is refused."""
     principal = acting_principal(request)
     if "organisation_id" in request.match_info:
-        require_role(principal, *VENDOR_ROLES)
+        require_role(principal, *(vendor_roles or VENDOR_ROLES))
         return path_id(request, "organisation_id", "organisation")
     if principal.role is not Role.CUSTOMER_ADMIN:
         raise forbidden("Only an administrator of the organisation can do this.")
     return principal.acting_organisation()
 
 
-async def _member(request: web.Request) -> tuple[uuid.UUID, uuid.UUID]:
-    organisation_id = organisation_in_scope(request)
+async def _member(
+    request: web.Request, vendor_roles: frozenset[Role] | None = None
+) -> tuple[uuid.UUID, uuid.UUID]:
+    organisation_id = organisation_in_scope(request, vendor_roles)
     user_id = path_id(request, "user_id", "user")
     if not await queries.is_member(request.app[DB_POOL], organisation_id, user_id):
         raise Problem(404, "Not found", "There is no such user in this organisation.")
@@ -173,6 +186,35 @@ async def revoke_admin(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/organisation/users/{user_id}/password")
+@operation(
+    "Set a temporary password for a user: their sessions end, and they must change it at their"
+    " next sign-in",
+    request=TemporaryPassword,
+    responses={204: None, 404: None, 409: None, 422: None},
+    tags=("organisation users",),
+    description="The password follows the policy like any other. An administrator cannot set"
+    " their own password this way (409), and a customer admin cannot set the password of a"
+    " user who also has access to another organisation (409).",
+)
+async def set_temporary_password(request: web.Request) -> web.Response:
+    # Among the vendor's staff, only the back office gives and manages access (seed 002).
+    organisation_id, user_id = await _member(request, BACK_OFFICE)
+    body = await read_json(request, TemporaryPassword)
+    principal = acting_principal(request)
+    await handlers.set_temporary_password(
+        request.app[DB_POOL],
+        request.app[EVENT_STORE],
+        user_id,
+        body.password,
+        request.app[PASSWORD_RULES],
+        by=actor(principal),
+        administered=None if principal.is_vendor_staff else organisation_id,
+        context=context(request, organisation_id),
+    )
+    return web.Response(status=204)
+
+
 # The back office does the same to the organisation in the path. Each route is an operation of
 # its own in the OpenAPI document (one handler under two routes would share an operationId).
 
@@ -203,3 +245,4 @@ _for_back_office("POST", "/{user_id}/block", block)
 _for_back_office("PUT", "/{user_id}/modules", change_modules)
 _for_back_office("POST", "/{user_id}/administrator", appoint_admin)
 _for_back_office("DELETE", "/{user_id}/administrator", revoke_admin)
+_for_back_office("POST", "/{user_id}/password", set_temporary_password)

@@ -29,6 +29,7 @@ from services.identity.events import (
     PersonalInformationChanged,
     PortalAccessGranted,
     StaffAccountCreated,
+    StaffRoleChanged,
     UserSelfRegistered,
 )
 from shared.aggregate import Aggregate
@@ -96,6 +97,8 @@ class User(Aggregate):
             case StaffAccountCreated():
                 self._identify(event.user_code, event.email, event.first_name, event.last_name)
                 self.language = event.language
+                self.staff_role = event.role
+            case StaffRoleChanged():
                 self.staff_role = event.role
             case UserSelfRegistered():
                 self._identify(event.user_code, event.email, event.first_name, event.last_name)
@@ -217,6 +220,18 @@ class User(Aggregate):
             )
         ]
 
+    def change_staff_role(self, *, role: Role, by: uuid.UUID) -> list[DomainEvent]:
+        if not self.is_staff:
+            raise RuleBroken("this user is not a member of the vendor's staff")
+        if role not in VENDOR_ROLES:
+            raise InvalidCommand("role", "a staff account has a vendor role")
+        # Nobody changes their own role: the staff always keeps the admin who acts.
+        if by == self.user_id:
+            raise RuleBroken("you cannot change your own role")
+        if role is self.staff_role:
+            return []
+        return [StaffRoleChanged(user_id=self.user_id, role=role, changed_by=by)]
+
     def self_register(
         self,
         *,
@@ -330,6 +345,23 @@ class User(Aggregate):
                 first_set=not self.has_password,
             )
         ]
+
+    def set_password_for_them(
+        self, *, by: uuid.UUID, administered: uuid.UUID | None, expires_at: dt.datetime | None
+    ) -> list[DomainEvent]:
+        """A temporary password chosen by an administrator: the vendor's back office
+        (`administered` None) or a customer admin of `administered`. It must be changed at the
+        next sign-in, so it opens nothing lasting; still, a customer admin may not reach a user
+        who also has access elsewhere: with the password they would act in that organisation."""
+        self._require_existence()
+        if by == self.user_id:
+            raise RuleBroken("you cannot set your own password this way: change it in your account")
+        if administered is not None and (self.is_staff or set(self.memberships) != {administered}):
+            raise RuleBroken(
+                "this user also has access to another organisation: only the vendor can set"
+                " their password"
+            )
+        return self.change_password(set_by_user=False, expires_at=expires_at)
 
     def request_password_reset(self, *, reset: OneTimeLink) -> list[DomainEvent]:
         self._require_existence()

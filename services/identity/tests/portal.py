@@ -192,3 +192,30 @@ async def customer_with_access(
         networks=networks,
     )
     return organisation["organisation_id"], user_id, user_code
+
+
+async def staff_member(
+    portal: Portal,
+    admin: str,
+    *,
+    role: str,
+    email: str,
+    first_name: str = "Paul",
+    last_name: str = "Marchand",
+    password: str = GOOD_PASSWORD,
+) -> tuple[str, str, str]:
+    """(user id, user code, access token) of a staff account the vendor admin created, whose
+    holder chose `password` with the invitation's link and signed in."""
+    created = await portal.call(
+        "POST",
+        "/staff",
+        token=admin,
+        json={"email": email, "first_name": first_name, "last_name": last_name, "role": role},
+        expect=201,
+    )
+    token = await portal.link_token(created["user_id"], "StaffAccountCreated")
+    await portal.call(
+        "POST", "/auth/password/reset", json={"token": token, "new_password": password}, expect=204
+    )
+    signed_in = await portal.sign_in(email, password)
+    return created["user_id"], created["user_code"], signed_in["access_token"]

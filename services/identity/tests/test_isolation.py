@@ -1,7 +1,8 @@
 """Tenant isolation of every identity operation: organisation A's customer user and customer
-admin are refused organisation B's organisation, people, contacts and change requests, by
-B's real ids and by guessed ones, and B's data reads back unchanged. The table names every
-operation of identity's OpenAPI document; one added without a case fails here."""
+admin are refused organisation B's organisation, people, contacts and change requests (and
+the vendor's own staff accounts and OAuth clients), by B's real ids and by guessed ones, and
+B's data reads back unchanged. The table names every operation of identity's OpenAPI
+document; one added without a case fails here."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from tests.isolation import (
 from tests.support import assert_valid_openapi
 
 A_USER_EMAIL = "anne.arnaud@alpha.example"
+TEMPORARY_PASSWORD = "Provisoire&Mardi48"
 
 
 def _organisation(code: str, legal_name: str, city: str) -> dict[str, Any]:
@@ -249,6 +251,13 @@ TABLE: tuple[Entry, ...] = (
         ids={"user_id": "second_user"},
         control=("b_admin", 204),
     ),
+    IsolationCase(
+        "POST /organisation/users/{user_id}/password",
+        answers=NOT_IN_MY_ORGANISATION,
+        ids={"user_id": "user"},
+        body=lambda _: {"password": TEMPORARY_PASSWORD},
+        control=("b_admin", 204),
+    ),
     # --- the vendor's back office ----------------------------------------------------------------
     IsolationCase(
         "GET /organisations/{organisation_id}/users",
@@ -285,6 +294,33 @@ TABLE: tuple[Entry, ...] = (
         "DELETE /organisations/{organisation_id}/users/{user_id}/administrator",
         answers=CUSTOMERS_REFUSED,
         ids={"organisation_id": "organisation", "user_id": "second_user"},
+        control=("staff", 204),
+    ),
+    IsolationCase(
+        "POST /organisations/{organisation_id}/users/{user_id}/password",
+        answers=CUSTOMERS_REFUSED,
+        ids={"organisation_id": "organisation", "user_id": "user"},
+        body=lambda _: {"password": TEMPORARY_PASSWORD},
+        control=("staff", 204),
+    ),
+    # Staff accounts are the vendor's, not an organisation's: customers are refused them all.
+    IsolationCase(
+        "POST /staff",
+        answers=CUSTOMERS_REFUSED,
+        body=lambda _: {
+            "email": "sacha.staff@vendor.example",
+            "first_name": "Sacha",
+            "last_name": "Staff",
+            "role": "vendor_agent",
+        },
+        control=("staff", 201),
+    ),
+    IsolationCase("GET /staff", answers=CUSTOMERS_REFUSED, control=("staff", 200)),
+    IsolationCase(
+        "PUT /staff/{user_id}/role",
+        answers=CUSTOMERS_REFUSED,
+        ids={"user_id": "staff_member"},
+        body=lambda _: {"role": "vendor_back_office"},
         control=("staff", 204),
     ),
     # OAuth clients are the vendor's, not an organisation's: customers are refused them all.
@@ -440,6 +476,18 @@ async def two_organisations(portal: Portal) -> Tenants:
         )["request_id"]
         for referents in ({"technical": b_admin}, {"dpo": b_admin})
     ]
+    staff_member = await portal.call(
+        "POST",
+        "/staff",
+        token=staff,
+        json={
+            "email": "zachary.agent@vendor.example",
+            "first_name": "Zachary",
+            "last_name": "Agent",
+            "role": "vendor_agent",
+        },
+        expect=201,
+    )
     oauth_client = await portal.call(
         "POST",
         "/oauth-clients",
@@ -449,6 +497,7 @@ async def two_organisations(portal: Portal) -> Tenants:
     )
     ids = {
         "oauth_client": oauth_client["client_id"],
+        "staff_member": staff_member["user_id"],
         "organisation": org_b,
         "admin": b_admin,
         "user": b_user,
@@ -472,6 +521,7 @@ async def two_organisations(portal: Portal) -> Tenants:
             "own_requests": await read("/organisation/change-requests", tokens["b_admin"]),
             "admin_personal_data": await read("/me/personal-data", tokens["b_admin"]),
             "oauth_clients": await read("/oauth-clients", staff),
+            "staff": await read("/staff", staff),
             # Every change is an event: B's streams end where they ended.
             "stream_versions": await portal.sql(
                 "SELECT json_object_agg(stream_id, version ORDER BY stream_id) FROM"
