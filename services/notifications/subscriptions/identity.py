@@ -284,8 +284,9 @@ class IdentityEmails:
     ) -> None:
         event = received.event
         assert isinstance(event, identity.PasswordChanged)
-        if event.first_set:
-            # The user has just chosen their first password: no earlier one to warn about.
+        if event.first_set and event.set_by_user:
+            # The user has just chosen their first password: no earlier one to warn about. One
+            # an administrator chose is still told: it must be changed at the next sign-in.
             return
         await self.mailer.send_to_user(
             connection,

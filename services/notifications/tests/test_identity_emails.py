@@ -266,7 +266,8 @@ async def test_a_password_set_by_an_administrator_says_so_in_french(idp: Identit
     await idp.publish(
         user_id,
         granted(user_id, organisation_id, email),
-        identity.PasswordChanged(user_id=user_id, set_by_user=False),
+        # Even as the account's first password: the user must hear they have one to change.
+        identity.PasswordChanged(user_id=user_id, set_by_user=False, first_set=True),
         organisation_id=organisation_id,
     )
 
