@@ -59,6 +59,11 @@ async def start(port_base: int, load_demo: bool) -> int:
         "GUICHET_LOG_FORMAT": os.environ.get("GUICHET_LOG_FORMAT", "console"),
         "PYTHONUNBUFFERED": "1",
         "GUICHET_UPSTREAMS": json.dumps(services.upstreams(ports)),  # where the gateway routes
+        # The web portal calls the API through the gateway, which believes the browser's
+        # address it forwards (every service is on this machine, so is the portal).
+        "GUICHET_GATEWAY_URL": f"http://127.0.0.1:{port_base}",
+        "GUICHET_TRUSTED_PROXIES": json.dumps(["127.0.0.1/32"]),
+        "GUICHET_SECURE_COOKIES": "false",  # plain http on this machine
     }
     try:
         external = {
@@ -128,7 +133,13 @@ async def _load_demo(
 
 
 def _print_urls(ports: services.Ports, env: dict[str, str], external: dict[str, str]) -> None:
-    lines = ["", "Guichet is running. Ctrl-C stops everything.", ""]
+    lines = [
+        "",
+        "Guichet is running. Ctrl-C stops everything.",
+        "",
+        f"  {'portal':<15} {env['GUICHET_PUBLIC_URL']}   (open this in a browser)",
+        "",
+    ]
     lines += [
         f"  {service.name:<15} http://127.0.0.1:{ports.service(service)}"
         for service in services.SERVICES

@@ -1,0 +1,9 @@
+"""The portal's pages, one module per part of the portal."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.web.pages import account, home
+
+routes: list[web.RouteDef] = [*account.routes, *home.routes]
