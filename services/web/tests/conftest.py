@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -55,6 +56,7 @@ class Portal:
     url: str
     mail: MailCatcher
     http: aiohttp.ClientSession
+    database_url: str
 
     async def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -111,11 +113,41 @@ class Portal:
             },
         )
 
-    async def invitation_link(self, email: str) -> str:
-        mails = await self.mail.wait_for(email)
+    async def link(self, email: str, path: str, count: int = 1) -> str:
+        """The link to `path` in the latest email to `email` (waiting for the count-th)."""
+        mails = await self.mail.wait_for(email, count)
         text = mails[-1].get("text") or ""
-        start = text.index(f"{self.url}/password/set?token=")
+        start = text.index(f"{self.url}/{path}?token=")
         return text[start:].split()[0]
+
+    async def invitation_link(self, email: str) -> str:
+        return await self.link(email, "password/set")
+
+    async def sql(self, query: str, *args: Any) -> Any:
+        """For what no API does: making a password old enough to have expired."""
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            return await connection.execute(query, *args)
+        finally:
+            await connection.close()
+
+    async def invite(
+        self,
+        staff: str,
+        organisation_id: str,
+        *,
+        first_name: str = "Claire",
+        modules: tuple[str, ...] = ("tickets", "personal_data"),
+    ) -> dict[str, Any]:
+        """Portal access granted to a new contact: {email, user_id, user_code}."""
+        contact = await self.contact(staff, organisation_id, first_name)
+        granted = await self.call(
+            "POST",
+            f"/api/contacts/{contact['contact_id']}/portal-access",
+            staff,
+            json={"modules": list(modules)},
+        )
+        return {**granted, "email": contact["email"]}
 
     async def customer(
         self,
@@ -128,14 +160,8 @@ class Portal:
     ) -> dict[str, Any]:
         """A customer user who has set their password from the invitation: {email, user_id,
         user_code, password}."""
-        contact = await self.contact(staff, organisation_id, first_name)
-        granted = await self.call(
-            "POST",
-            f"/api/contacts/{contact['contact_id']}/portal-access",
-            staff,
-            json={"modules": list(modules)},
-        )
-        link = await self.invitation_link(contact["email"])
+        granted = await self.invite(staff, organisation_id, first_name=first_name, modules=modules)
+        link = await self.invitation_link(granted["email"])
         token = link.split("token=", 1)[1]
         await self.call(
             "POST",
@@ -148,7 +174,7 @@ class Portal:
                 f"/api/organisations/{organisation_id}/users/{granted['user_id']}/administrator",
                 staff,
             )
-        return {**granted, "email": contact["email"], "password": GOOD_PASSWORD}
+        return {**granted, "password": GOOD_PASSWORD}
 
 
 @pytest.fixture(scope="session")
@@ -165,7 +191,10 @@ async def portal(infrastructure: Infrastructure) -> AsyncIterator[Portal]:
         "public_url": public_url,
     }
     identity_settings = IdentitySettings(
-        **common, sealing_key=key, vendor_name="Imprimantes Dupuis"
+        **common,
+        sealing_key=key,
+        vendor_name="Imprimantes Dupuis",
+        password_policy={"max_age_days": 90},
     )
     await create_admin(identity_settings, ADMIN_EMAIL, ADMIN_PASSWORD)
     async with contextlib.AsyncExitStack() as stack:
@@ -221,7 +250,7 @@ async def portal(infrastructure: Infrastructure) -> AsyncIterator[Portal]:
             )
         )
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        yield Portal(url, infrastructure.mail, http)
+        yield Portal(url, infrastructure.mail, http, common["database_url"])
 
 
 @pytest.fixture(scope="session")
