@@ -32,9 +32,10 @@ def catalogue(language: Language) -> dict[str, str]:
 def translator(language: Language) -> Translate:
     messages = catalogue(language)
 
-    def translate(key: str, **values: object) -> str:
+    def translate(key: str, default: str | None = None, **values: object) -> str:
         # A missing key shows itself rather than failing the page; the catalogue test fails.
-        text = messages.get(key, key)
+        # `default`: for names that come from settings (consent purposes) and may be unknown.
+        text = messages.get(key, key if default is None else default)
         return text.format(**values) if values else text
 
     return translate

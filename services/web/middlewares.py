@@ -145,10 +145,9 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         status = error.status if error.status in {403, 404, 409, 410, 429} else 502
         return _error(request, status, f"error.{status}.title", f"error.{status}.detail")
     except web.HTTPException as exception:
-        if exception.status == 404:
-            return _error(request, 404, "error.404.title", "error.404.detail")
-        if exception.status == 405:
-            return _error(request, 405, "error.405.title", "error.405.detail")
+        if exception.status in {403, 404, 405}:
+            status = exception.status
+            return _error(request, status, f"error.{status}.title", f"error.{status}.detail")
         raise
     except Exception:
         log.exception("page failed", path=request.path)

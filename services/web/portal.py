@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from services.web.api_client import Api, GatewayClient, expiry
-from services.web.i18n import Language, chosen_language
+from services.web.i18n import CHOICE_COOKIE, Language, chosen_language
 from services.web.rendering import html
 from services.web.sessions import SessionStore, Tokens, WebSession
 from services.web.settings import WebSettings
@@ -123,9 +123,10 @@ async def page(
     session = session_of(request)
     who = await acting(request) if session is not None and session.signed_in else None
     flash = await request.app[STORE].take_flash(session) if session is not None else []
-    return html(
+    chosen = await language(request)
+    response = html(
         template,
-        await language(request),
+        chosen,
         status=status,
         acting=who,
         csrf=session.csrf_token if session else "",
@@ -133,6 +134,22 @@ async def page(
         path=request.path,
         now=dt.datetime.now(dt.UTC),
         **context,
+    )
+    if who is not None and request.cookies.get(CHOICE_COOKIE) != chosen:
+        # Remembered for the signed-out pages too: after signing out, the sign-in page
+        # speaks the language the user chose.
+        remember_language(request, response, chosen)
+    return response
+
+
+def remember_language(request: web.Request, response: web.StreamResponse, chosen: str) -> None:
+    response.set_cookie(
+        CHOICE_COOKIE,
+        chosen,
+        path="/",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.app[WEB_SETTINGS].secure_cookies,
     )
 
 

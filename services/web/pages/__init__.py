@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.web.pages import account, home
+from services.web.pages import account, home, organisation, personal_data, profile
 
-routes: list[web.RouteDef] = [*account.routes, *home.routes]
+routes: list[web.RouteDef] = [
+    *account.routes,
+    *home.routes,
+    *organisation.routes,
+    *personal_data.routes,
+    *profile.routes,
+]

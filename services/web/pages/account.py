@@ -11,16 +11,16 @@ from aiohttp import web
 
 from services.web.api_client import ApiError
 from services.web.forms import checked, form, local_path, secret, text
-from services.web.i18n import CHOICE_COOKIE, as_language
+from services.web.i18n import as_language
 from services.web.portal import (
     SESSION,
     STORE,
-    WEB_SETTINGS,
     api,
     ensure_session,
     flash,
     form_page,
     redirect,
+    remember_language,
     session_of,
     start_signed_in_session,
 )
@@ -50,14 +50,7 @@ async def choose_language(request: web.Request) -> web.Response:
     """The language of signed-out pages (signed in, it is the profile's setting)."""
     language = as_language(request.match_info["language"]) or "fr"
     response = redirect(local_path(request.query.get("next"), "/sign-in"))
-    response.set_cookie(
-        CHOICE_COOKIE,
-        language,
-        path="/",
-        max_age=365 * 24 * 3600,
-        samesite="Lax",
-        secure=request.app[WEB_SETTINGS].secure_cookies,
-    )
+    remember_language(request, response, language)
     raise response
 
 
