@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.web.pages import account, home, organisation, personal_data, profile
+from services.web.pages import (
+    account,
+    back_office,
+    home,
+    organisation,
+    personal_data,
+    profile,
+)
 
 routes: list[web.RouteDef] = [
     *account.routes,
@@ -12,4 +19,5 @@ routes: list[web.RouteDef] = [
     *organisation.routes,
     *personal_data.routes,
     *profile.routes,
+    *back_office.routes,
 ]
