@@ -291,9 +291,23 @@ async def accessibility_violations(page: Page) -> list[str]:
     ]
 
 
+PHONE = {"width": 360, "height": 740}
+
+
 async def check_page(page: Page, name: str) -> None:
-    """What every page must pass: no serious accessibility violation, no horizontal scroll;
-    and a screenshot kept as an artefact of the run."""
-    assert await accessibility_violations(page) == []
+    """What every page must pass, on the desktop and on a 360-px-wide phone: no serious or
+    critical accessibility violation, no horizontal scroll; screenshots of both are kept as
+    artefacts of the run (.guichet/artefacts/web/)."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    desktop = page.viewport_size
+    assert await accessibility_violations(page) == []
     await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    await page.set_viewport_size(PHONE)
+    try:
+        assert await accessibility_violations(page) == []
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width} px)"
+        await page.screenshot(path=str(ARTEFACTS / f"{name}-phone.png"), full_page=True)
+    finally:
+        if desktop is not None:
+            await page.set_viewport_size(desktop)

@@ -89,3 +89,45 @@ async def test_a_form_posted_without_its_token_is_refused_and_pages_have_a_stric
     inline_scripts = await page.evaluate("Array.from(document.scripts).filter(s => !s.src).length")
     styled = await page.evaluate("document.querySelectorAll('[style]').length")
     assert (inline_scripts, styled) == (0, 0)
+
+
+async def test_a_user_of_two_organisations_switches_without_signing_out(
+    portal: Portal, page: Page
+) -> None:
+    staff = await portal.staff_token()
+    first = await portal.organisation(staff, name="Imprimerie Martin")
+    second = await portal.organisation(staff, name="Reprographie Martin")
+    claire = await portal.customer(staff, first["organisation_id"])
+    contact = await portal.call(
+        "POST",
+        f"/api/organisations/{second['organisation_id']}/contacts",
+        staff,
+        json={"first_name": "Claire", "last_name": "Martin", "email": claire["email"]},
+    )
+    await portal.call(
+        "POST",
+        f"/api/contacts/{contact['contact_id']}/portal-access",
+        staff,
+        json={"modules": ["tickets"]},
+    )
+
+    await page.goto(portal.url)
+    await page.get_by_label("Adresse email ou identifiant").fill(claire["email"])
+    await page.get_by_label("Mot de passe").fill(claire["password"])
+    await page.get_by_role("button", name="Se connecter").click()
+    rights = page.get_by_role("region", name="Mes droits")
+    names = {org["details"]["legal_name"]: org for org in (first, second)}
+    shown = await rights.inner_text()
+    acting_for = next(name for name in names if name in shown)
+    other = names[next(name for name in names if name != acting_for)]
+    await page.get_by_label("Structure", exact=True).select_option(
+        label=f"{other['details']['legal_name']} ({other['code']})"
+    )
+    await page.get_by_role("button", name="Changer", exact=True).click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Vous agissez maintenant pour cette structure."
+    )
+    await expect(rights).to_contain_text(f"Vous agissez pour {other['details']['legal_name']}")
+    personal_data = rights.get_by_role("listitem").filter(has_text="Données personnelles")
+    await expect(personal_data).to_contain_text("ouvert" if other is first else "fermé")
+    await check_page(page, "home-switched")
