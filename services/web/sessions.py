@@ -201,17 +201,19 @@ class SessionStore:
                 return current
             renewed = await refresh(current.refresh_token)
             if renewed is None:
+                # Deleted in this transaction, which must commit: raise only once it has.
                 await connection.execute("DELETE FROM sessions WHERE id_hash = $1", session.id_hash)
-                raise SessionEnded
-            tokens, expires_at = renewed
-            await connection.execute(
-                "UPDATE sessions SET sealed_tokens = $2, expires_at = $3 WHERE id_hash = $1",
-                session.id_hash,
-                self._seal(session.id_hash, _tokens_json(tokens)),
-                expires_at,
-            )
-        session.tokens = tokens
-        return tokens
+            else:
+                await connection.execute(
+                    "UPDATE sessions SET sealed_tokens = $2, expires_at = $3 WHERE id_hash = $1",
+                    session.id_hash,
+                    self._seal(session.id_hash, _tokens_json(renewed[0])),
+                    renewed[1],
+                )
+        if renewed is None:
+            raise SessionEnded
+        session.tokens = renewed[0]
+        return renewed[0]
 
     async def delete_expired(self) -> int:
         status = await self.pool.execute("DELETE FROM sessions WHERE expires_at <= now()")
