@@ -70,7 +70,7 @@ def create_app(settings: WebSettings) -> web.Application:
         app[DB_POOL] = pool
         app[STORE] = SessionStore(
             pool,
-            Sealer(settings.sealing_key),
+            Sealer(settings.session_key),
             dt.timedelta(minutes=settings.anonymous_session_minutes),
         )
         sweeper = asyncio.create_task(_sweep_expired_sessions(app[STORE]))

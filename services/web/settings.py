@@ -14,9 +14,9 @@ class WebSettings(ServiceSettings):
         description="Internal URL of the gateway, e.g. http://gateway:8000: every page's data"
         " comes from its public API (/api/…)"
     )
-    sealing_key: SealingKey = Field(
-        description="Seals the tokens kept in server-side sessions (base64url, 32 bytes; may"
-        " be the same value as identity's)"
+    session_key: SealingKey = Field(
+        description="Seals the tokens kept in server-side sessions (base64url, 32 bytes). The"
+        " portal's own key: it never holds identity's sealing key, which opens emailed links"
     )
     secure_cookies: bool = Field(
         default=True,

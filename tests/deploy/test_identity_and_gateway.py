@@ -204,15 +204,17 @@ def test_helm_sealing_key_reaches_identity_and_notifications_only(render: Any) -
     for name in holders:
         reference = env[name]["GUICHET_SEALING_KEY"]["valueFrom"]["secretKeyRef"]
         assert reference == {"name": component("sealing-key"), "key": "key"}, name
-    (secret,) = of_kind(documents, "Secret")
-    assert secret["metadata"]["name"] == component("sealing-key")
+    secrets = {secret["metadata"]["name"]: secret for secret in of_kind(documents, "Secret")}
+    assert set(secrets) == {component("sealing-key"), component("web-session-key")}
+    secret = secrets[component("sealing-key")]
     # Made before the migration Jobs, which read it.
     assert "pre-install" in secret["metadata"]["annotations"]["helm.sh/hook"]
 
 
 def test_helm_sealing_key_from_an_existing_secret(render: Any) -> None:
     documents = render({"sealingKey": {"existingSecret": "mine", "secretKey": "k"}})
-    assert not of_kind(documents, "Secret")
+    names = {secret["metadata"]["name"] for secret in of_kind(documents, "Secret")}
+    assert component("sealing-key") not in names
     reference = workloads(documents)[component("identity")]["GUICHET_SEALING_KEY"]
     assert reference["valueFrom"]["secretKeyRef"] == {"name": "mine", "key": "k"}
 
@@ -253,21 +255,35 @@ def test_helm_gateway_routes_to_every_other_service(render: Any) -> None:
     }
 
 
-def test_helm_ingress_exposes_the_gateway_only(render: Any) -> None:
+def test_helm_ingress_sends_the_api_to_the_gateway_and_every_other_path_to_web(
+    render: Any,
+) -> None:
     documents = render(VALUES)
     (ingress,) = of_kind(documents, "Ingress")
-    backends = set()
-    paths = set()
+    backends: dict[str, str] = {}
     for rule in ingress["spec"]["rules"]:
         assert rule["host"] == "portal.example.com"
         for path in rule["http"]["paths"]:
-            backends.add(path["backend"]["service"]["name"])
-            paths.add(path["path"])
-    assert backends == {component("gateway")}
-    assert paths == PUBLIC_PATHS
+            backends[path["path"]] = path["backend"]["service"]["name"]
+    assert backends == {
+        **dict.fromkeys(PUBLIC_PATHS, component("gateway")),
+        "/": component("web"),
+    }
     assert "defaultBackend" not in ingress["spec"]
     for service in of_kind(documents, "Service"):
         assert service["spec"]["type"] == "ClusterIP", service["metadata"]["name"]
+
+
+def test_helm_web_has_its_own_session_key_and_calls_the_gateway(render: Any) -> None:
+    env = workloads(render(VALUES))
+    holders = {name for name, variables in env.items() if "GUICHET_SESSION_KEY" in variables}
+    assert holders == {component("web"), component("web-migrate")}
+    for name in holders:
+        reference = env[name]["GUICHET_SESSION_KEY"]["valueFrom"]["secretKeyRef"]
+        assert reference == {"name": component("web-session-key"), "key": "key"}
+        assert "GUICHET_SEALING_KEY" not in env[name]
+        gateway = env[name]["GUICHET_GATEWAY_URL"]["value"]
+        assert gateway == f"http://{component('gateway')}:8000"
 
 
 def test_helm_network_policies_let_only_the_gateway_reach_the_services(render: Any) -> None:
@@ -280,7 +296,7 @@ def test_helm_network_policies_let_only_the_gateway_reach_the_services(render: A
         spec = policies[component(name)]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == name
         assert "Ingress" in spec["policyTypes"]
-        if name == "gateway":
+        if name in {"gateway", "web"}:  # the public entries, behind the Ingress
             continue
         for rule in spec["ingress"]:
             assert rule.get("from"), f"{name} takes traffic from anywhere"

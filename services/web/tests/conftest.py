@@ -221,7 +221,7 @@ async def portal(infrastructure: Infrastructure) -> AsyncIterator[Portal]:
                     WebSettings(
                         **common,
                         gateway_url=public_url,
-                        sealing_key=key,
+                        session_key=new_sealing_key(),
                         secure_cookies=False,
                     )
                 ),

@@ -128,6 +128,16 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
   value: {{ printf "/etc/guichet/branding/%s" (required "services.identity.logo.key is required with logo.existingConfigMap" $logo.key) | quote }}
 {{- end }}
 {{- end }}
+{{- if eq .name "web" }}
+# The pages' data: the public API, through the gateway.
+- name: GUICHET_GATEWAY_URL
+  value: {{ printf "http://%s:%v" (include "guichet.componentName" (dict "root" $root "name" "gateway")) $root.Values.service.port | quote }}
+- name: GUICHET_SESSION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "guichet.sessionKeySecretName" $root }}
+      key: {{ (.values.sessionKey | default dict).secretKey | default "key" }}
+{{- end }}
 {{- if eq .name "gateway" }}
 - name: GUICHET_UPSTREAMS
   value: {{ include "guichet.upstreams" $root | quote }}
@@ -342,5 +352,18 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the Secret holding the web portal's GUICHET_SESSION_KEY: services.web.sessionKey.
+existingSecret, or the one this chart makes (templates/web-session-key-secret.yaml).
+*/}}
+{{- define "guichet.sessionKeySecretName" -}}
+{{- $sessionKey := .Values.services.web.sessionKey | default dict }}
+{{- if $sessionKey.existingSecret }}
+{{- $sessionKey.existingSecret }}
+{{- else }}
+{{- printf "%s-web-session-key" (include "guichet.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
