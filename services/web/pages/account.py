@@ -296,3 +296,48 @@ async def confirm_email(request: web.Request) -> web.Response:
             error=errors[refused.status],
         )
     return await form_page(request, "email_confirm.html", token="", done=True, error=None)
+
+
+# --- creating an account (seed 000: pending until a customer admin activates it) ----------
+
+
+REGISTRATION_FIELDS = ("organisation_code", "email", "first_name", "last_name", "function")
+
+
+@routes.get("/register")
+async def register_form(request: web.Request) -> web.Response:
+    return await _password_page(request, "register.html", values={}, errors={}, done=False)
+
+
+@routes.post("/register")
+async def register(request: web.Request) -> web.Response:
+    fields = await form(request)
+    values = {name: text(fields, name) for name in REGISTRATION_FIELDS}
+    values["language"] = as_language(text(fields, "language")) or "fr"
+    new, mismatch = _new_password(fields)
+    if mismatch:
+        return await _password_page(
+            request,
+            "register.html",
+            status=422,
+            error=mismatch,
+            values=values,
+            errors={},
+            done=False,
+        )
+    try:
+        await api(request).public("POST", "/api/auth/register", json={**values, "password": new})
+    except ApiError as refused:
+        if refused.status != 422:
+            raise
+        return await _password_page(
+            request,
+            "register.html",
+            status=422,
+            error="password.refused" if refused.violations else "register.refused",
+            broken=refused.violations,
+            values=values,
+            errors={} if refused.violations else refused.field_errors,
+            done=False,
+        )
+    return await _password_page(request, "register.html", values={}, errors={}, done=True)

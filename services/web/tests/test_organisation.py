@@ -121,3 +121,29 @@ async def test_an_admin_asks_to_change_the_details_and_names_a_referent(
     mine = [r for r in requests if r["organisation_id"] == organisation["organisation_id"]]
     assert mine[0]["details"]["billing_address"]["city"] == "Metz"
     assert mine[0]["referents"]["dpo"] == admin["user_id"]
+
+
+async def test_a_visitor_creates_an_account_that_waits_for_the_admins_padlock(
+    portal: Portal, page: Page
+) -> None:
+    staff = await portal.staff_token()
+    organisation = await portal.organisation(staff)
+    admin = await portal.customer(staff, organisation["organisation_id"], admin=True)
+    email = f"nadia.{uuid.uuid4().hex[:6]}@imprimerie.example"
+
+    await page.goto(f"{portal.url}/sign-in")
+    await page.get_by_role("link", name="Créer un compte pour ma structure").click()
+    await page.get_by_label("Code de votre structure (sur vos factures)").fill(organisation["code"])
+    await page.get_by_label("Adresse email").fill(email)
+    await page.get_by_label("Prénom").fill("Nadia")
+    await page.get_by_label("Nom", exact=True).fill("Haddad")
+    await page.get_by_label("Nouveau mot de passe").fill(GOOD_PASSWORD)
+    await page.get_by_label("Confirmation du mot de passe").fill(GOOD_PASSWORD)
+    await check_page(page, "register")
+    await page.get_by_role("button", name="Créer mon compte").click()
+    await expect(page.get_by_role("status")).to_contain_text("attend la validation")
+
+    await sign_in(page, portal, admin["email"], admin["password"])
+    await page.goto(f"{portal.url}/organisation/users?search=Haddad")
+    await page.get_by_role("button", name="activer l'accès de Nadia Haddad").click()
+    await expect(page.get_by_role("status")).to_have_text("L'accès est activé.")
