@@ -19,7 +19,9 @@ async def test_back_office_creates_an_organisation_adds_a_contact_and_grants_acc
     email = f"mireille.{uuid.uuid4().hex[:6]}@hervedavid.example"
     await sign_in(page, portal, ADMIN_EMAIL, ADMIN_PASSWORD)
     await page.get_by_role("navigation").get_by_role("link", name="Organisations").click()
+    await check_page(page, "back-office-organisations")
     await page.get_by_role("link", name="Nouvelle organisation").click()
+    await check_page(page, "back-office-new-organisation")
     await page.get_by_label("Code", exact=True).fill(code)
     await page.get_by_label("Raison sociale", exact=True).fill(f"Hervé David {code}")
     await page.get_by_label("Adresse", exact=True).fill("12 rue du Port")

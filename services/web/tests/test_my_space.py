@@ -85,6 +85,7 @@ async def test_the_profile_changes_language_password_and_email(portal: Portal, p
         "A confirmation link is on its way to the new address."
     )
     await page.goto(await portal.link(new_email, "email/confirm"))
+    await check_page(page, "email-confirm")
     await page.get_by_role("button", name="Confirm the address").click()
     await expect(page.get_by_role("status")).to_contain_text("it is now your login")
     await page.get_by_role("button", name="Sign out").click()

@@ -131,3 +131,11 @@ async def test_a_user_of_two_organisations_switches_without_signing_out(
     personal_data = rights.get_by_role("listitem").filter(has_text="Données personnelles")
     await expect(personal_data).to_contain_text("ouvert" if other is first else "fermé")
     await check_page(page, "home-switched")
+
+
+async def test_an_unknown_page_is_a_page_that_says_so(portal: Portal, page: Page) -> None:
+    answer = await page.goto(f"{portal.url}/nothing/here")
+    assert answer is not None
+    assert answer.status == 404
+    await expect(page.get_by_role("heading", name="Page introuvable")).to_be_visible()
+    await check_page(page, "not-found")
