@@ -4,6 +4,7 @@ headers, and errors shown as pages (never a trace)."""
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlencode
 
 import structlog
 from aiohttp import web
@@ -139,8 +140,11 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except SessionEnded:
         request[DROP_COOKIE] = True
         request.pop(SESSION, None)
-        response = web.HTTPSeeOther("/sign-in")
-        raise response from None
+        # Back to the page asked for once signed in again (a form's post is not replayed).
+        target = "/sign-in"
+        if request.method == "GET" and request.path not in {"/", "/home"}:
+            target += "?" + urlencode({"next": request.path_qs})
+        raise web.HTTPSeeOther(target) from None
     except ApiError as error:
         status = error.status if error.status in {403, 404, 409, 410, 429} else 502
         return _error(request, status, f"error.{status}.title", f"error.{status}.detail")

@@ -4,6 +4,8 @@ JavaScript off too; and the page's protections (CSRF, CSP)."""
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from playwright.async_api import Browser, Page, expect
 
@@ -38,6 +40,13 @@ async def test_a_customer_signs_in_after_a_wrong_password_and_sees_their_space(
     await expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
     await page.goto(f"{portal.url}/home")
     await expect(page).to_have_url(f"{portal.url}/sign-in")
+    # A page asked for while signed out opens once signed in.
+    await page.goto(f"{portal.url}/personal-data")
+    await expect(page).to_have_url(re.compile(r"/sign-in\?next=(%2F|/)personal-data$"))
+    await page.get_by_label("Adresse email ou identifiant").fill(claire["email"])
+    await page.get_by_label("Mot de passe").fill(claire["password"])
+    await page.get_by_role("button", name="Se connecter").click()
+    await expect(page.get_by_role("heading", name="Mes données personnelles")).to_be_visible()
 
 
 async def test_signing_in_in_english_with_javascript_off_and_a_user_code(
