@@ -176,9 +176,7 @@ async def change_organisation(request: web.Request) -> web.Response:
 async def add_contact(request: web.Request) -> web.Response:
     await _staff(request)
     organisation_id = _id(request, "organisation_id")
-    fields = await form(request)
-    body: dict[str, Any] = {name: text(fields, name) for name in CONTACT_FIELDS}
-    body["email"] = body["email"] or None
+    body = _contact_body(await form(request))
     try:
         await api(request).call("POST", f"/api/organisations/{organisation_id}/contacts", json=body)
     except ApiError as refused:
@@ -189,6 +187,50 @@ async def add_contact(request: web.Request) -> web.Response:
         )
     await flash(request, "back_office.contact_added")
     raise redirect(f"{BASE}/organisations/{organisation_id}")
+
+
+def _contact_body(fields: MultiDictProxy[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {name: text(fields, name) for name in CONTACT_FIELDS}
+    body["email"] = body["email"] or None
+    return body
+
+
+@routes.get(BASE + "/contacts/{contact_id}")
+async def contact(request: web.Request) -> web.Response:
+    await _staff(request)
+    found = await api(request).get(f"/api/contacts/{_id(request, 'contact_id')}")
+    return await page(
+        request,
+        "back_office/contact.html",
+        contact=found,
+        values=found,
+        errors={},
+        contact_fields=CONTACT_FIELDS,
+    )
+
+
+@routes.post(BASE + "/contacts/{contact_id}")
+async def change_contact(request: web.Request) -> web.Response:
+    await _staff(request)
+    contact_id = _id(request, "contact_id")
+    body = _contact_body(await form(request))
+    try:
+        changed = (await api(request).call("PUT", f"/api/contacts/{contact_id}", json=body)).body
+    except ApiError as refused:
+        if refused.status not in {403, 409, 422}:
+            raise
+        found = await api(request).get(f"/api/contacts/{contact_id}")
+        return await page(
+            request,
+            "back_office/contact.html",
+            status=refused.status,
+            contact=found,
+            values={**body, "email": body["email"] or ""},
+            errors=_form_errors(refused),
+            contact_fields=CONTACT_FIELDS,
+        )
+    await flash(request, "back_office.contact_saved")
+    raise redirect(f"{BASE}/organisations/{changed['organisation_id']}")
 
 
 # --- portal access (seed 002's dialog) -------------------------------------------------------

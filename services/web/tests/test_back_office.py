@@ -41,6 +41,11 @@ async def test_back_office_creates_an_organisation_adds_a_contact_and_grants_acc
     await expect(page.get_by_role("status")).to_have_text("Le contact est ajouté.")
     await check_page(page, "back-office-organisation")
 
+    await page.get_by_role("link", name="Mireille Couture", exact=True).click()
+    await page.get_by_label("Service", exact=True).fill("Logistique")
+    await page.get_by_role("button", name="Enregistrer", exact=True).click()
+    await expect(page.get_by_role("status")).to_have_text("Le contact est enregistré.")
+
     await page.get_by_role("link", name="Donner l'accès : Mireille Couture").click()
     await expect(page.get_by_label("Adresse email", exact=True)).to_have_value(email)
     await expect(page.get_by_label("Rôle", exact=True)).to_have_value("utilisateur")
