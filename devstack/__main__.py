@@ -25,10 +25,10 @@ def data_dir() -> Path:
     return Path(os.environ.get("GUICHET_DATA_DIR", ROOT / ".guichet" / "data")).resolve()
 
 
-def sealing_key(data: Path) -> str:
-    """The local stack's sealing key, made on first start and kept with the data (so links
-    in emails caught before a restart still open)."""
-    path = data / "sealing-key"
+def sealing_key(data: Path, name: str = "sealing-key") -> str:
+    """A key of the local stack, made on first start and kept with the data (so links in
+    emails caught before a restart still open, and sessions survive a restart)."""
+    path = data / name
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(new_sealing_key())
@@ -60,6 +60,13 @@ async def start(port_base: int, load_demo: bool) -> int:
         "PYTHONUNBUFFERED": "1",
         "GUICHET_UPSTREAMS": json.dumps(services.upstreams(ports)),  # where the gateway routes
         "GUICHET_ATTACHMENTS_DIR": str(data / "attachments"),  # tickets keeps uploads here
+        # The web portal calls the API through the gateway, which believes the browser's
+        # address it forwards (every service is on this machine, so is the portal).
+        "GUICHET_GATEWAY_URL": f"http://127.0.0.1:{port_base}",
+        "GUICHET_TRUSTED_PROXIES": json.dumps(["127.0.0.1/32"]),
+        "GUICHET_SECURE_COOKIES": "false",  # plain http on this machine
+        "GUICHET_SESSION_KEY": os.environ.get("GUICHET_SESSION_KEY")
+        or sealing_key(data, "session-key"),
     }
     try:
         external = {
@@ -129,7 +136,13 @@ async def _load_demo(
 
 
 def _print_urls(ports: services.Ports, env: dict[str, str], external: dict[str, str]) -> None:
-    lines = ["", "Guichet is running. Ctrl-C stops everything.", ""]
+    lines = [
+        "",
+        "Guichet is running. Ctrl-C stops everything.",
+        "",
+        f"  {'portal':<15} {env['GUICHET_PUBLIC_URL']}   (open this in a browser)",
+        "",
+    ]
     lines += [
         f"  {service.name:<15} http://127.0.0.1:{ports.service(service)}"
         for service in services.SERVICES

@@ -6,11 +6,10 @@ keeps every caught email as a file in the data folder, so the inbox survives res
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
+from devstack import npm
 from devstack.supervisor import Managed, Supervisor, port_open
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tools" / "maildev"
@@ -18,21 +17,7 @@ BINARY = PACKAGE / "node_modules" / "maildev" / "bin" / "maildev"
 
 
 def install() -> None:
-    """`npm ci` when the lock file changed since the last install (or never ran)."""
-    lock = PACKAGE / "package-lock.json"
-    stamp = PACKAGE / "node_modules" / ".lock-sha256"
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
-    if BINARY.exists() and stamp.exists() and stamp.read_text() == digest:
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SystemExit(
-            "npm is needed for the mail catcher: install Node.js (apt-get install npm)"
-        )
-    subprocess.run(  # noqa: S603 - fixed arguments
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PACKAGE, check=True
-    )
-    stamp.write_text(digest)
+    npm.install(PACKAGE, BINARY, "the mail catcher")
 
 
 async def start(

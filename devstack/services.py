@@ -32,6 +32,7 @@ SERVICES = (
     Service("identity", 1),
     Service("tickets", 3),
     Service("notifications", 7),
+    Service("web", 9),  # the portal's pages, reached through the gateway's address
 )
 
 

@@ -151,3 +151,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_route("*", "/api", handle)
     app.router.add_route("*", "/api/{tail:.*}", handle)
     app.router.add_route("*", "/.well-known/{tail:.*}", handle)
+    app.router.add_route("*", "/{tail:.*}", handle)  # the web portal's pages (routes.py)

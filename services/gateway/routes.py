@@ -3,6 +3,9 @@
 Upstream path = public path minus `/api` (root paths such as `/.well-known/…` go through
 unchanged). The longest matching prefix wins, on whole path segments. Adding a service is
 adding rows here and its URL to GUICHET_UPSTREAMS.
+
+Every path no other row takes goes to the web portal (one origin for pages and API), except
+under `/api`: the API's namespace is closed, an unknown API path is a 404 problem.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class Route:
     """Only the path itself, not the paths below it."""
     sign_in: bool = False
     """Counted against the per-IP limit of credential attempts."""
+    pages: bool = False
+    """The web portal's pages: not part of the API (no OpenAPI document, never under /api)."""
 
     @property
     def upstream_prefix(self) -> str:
@@ -109,7 +114,13 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/organisation/webhooks", "notifications", roles=CUSTOMER_ADMINS),
     # billing, fleet, orders: add their rows as they arrive, e.g.
     # Route("/api/invoices", "billing", module=Module.INVOICES),
+    # the web portal: every other path (its pages check the session themselves)
+    Route("/", "web", public=True, pages=True),
 )
+
+
+def under_api(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
 class RouteTable:
@@ -120,11 +131,12 @@ class RouteTable:
     def match(self, path: str) -> Route | None:
         for route in self.routes:
             if route.matches(path):
-                return route
+                return None if route.pages and under_api(path) else route
         return None
 
     def services(self) -> list[str]:
-        return sorted({route.service for route in self.routes})
+        """The services of the API (the portal's pages are not part of it)."""
+        return sorted({route.service for route in self.routes if not route.pages})
 
     def public_path(self, service: str, upstream_path: str) -> str | None:
         """Where the gateway exposes a service's path, if it does; the most specific route."""

@@ -371,3 +371,23 @@ async def test_the_public_document_merges_the_services_documents(
         assert status == 200
         assert "/api/me" in document["paths"]
         assert not any(path.startswith("/api/tickets") for path in document["paths"])
+
+
+async def test_every_other_path_is_the_web_portals_but_the_api_stays_closed(
+    running_gateway: Callable[..., AbstractAsyncContextManager[str]], echo_url: str
+) -> None:
+    upstreams = {"identity": echo_url, "web": echo_url}
+    async with running_gateway(upstreams=upstreams) as url:
+        for path in ("/", "/sign-in", "/password/set?token=abc", "/static/app.css"):
+            status, _, echoed = await call("GET", f"{url}{path}")
+            assert status == 200, path
+            assert echoed["path"] + (f"?{echoed['query']}" if echoed["query"] else "") == path
+        status, _, echoed = await call("POST", f"{url}/sign-in", data=b"login=x")
+        assert (status, echoed["method"]) == (200, "POST")
+        for unknown in ("/api/nothing-here", "/api"):
+            status, headers, _ = await call("GET", f"{url}{unknown}")
+            assert status == 404, unknown
+            assert headers["Content-Type"].startswith("application/problem+json")
+        status, _, document = await call("GET", f"{url}/openapi.json")
+        assert status == 200
+        assert all(path.startswith(("/api", "/.well-known")) for path in document["paths"])

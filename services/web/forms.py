@@ -1,0 +1,38 @@
+"""Reading posted forms: text fields trimmed and bounded, checkboxes, safe redirect targets."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from multidict import MultiDict, MultiDictProxy
+
+MAX_FIELD = 2000
+
+
+async def form(request: web.Request) -> MultiDictProxy[str]:
+    posted = await request.post()
+    # Files are not taken by these forms; a text field is bounded whatever is sent.
+    return MultiDictProxy(
+        MultiDict(
+            (key, value[:MAX_FIELD]) for key, value in posted.items() if isinstance(value, str)
+        )
+    )
+
+
+def text(fields: MultiDictProxy[str], name: str) -> str:
+    return fields.get(name, "").strip()
+
+
+def secret(fields: MultiDictProxy[str], name: str) -> str:
+    """Passwords are taken as typed (spaces count)."""
+    return fields.get(name, "")
+
+
+def checked(fields: MultiDictProxy[str], name: str) -> bool:
+    return fields.get(name) in {"on", "true", "1", "yes"}
+
+
+def local_path(target: str | None, default: str = "/home") -> str:
+    """A redirect target of this site only: `/x`, never `//evil.example` or `https://…`."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default

@@ -1,0 +1,23 @@
+"""The portal's pages, one module per part of the portal."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.web.pages import (
+    account,
+    back_office,
+    home,
+    organisation,
+    personal_data,
+    profile,
+)
+
+routes: list[web.RouteDef] = [
+    *account.routes,
+    *home.routes,
+    *organisation.routes,
+    *personal_data.routes,
+    *profile.routes,
+    *back_office.routes,
+]
