@@ -94,7 +94,10 @@ async def test_a_customer_stream_delivers_an_agent_reply_but_no_note_and_no_othe
             assert posted["ticket_id"] == ticket["ticket_id"]
             assert posted["data"]["body"] == "Technicien demain 9h"
             # The note came first on the same partition: had it been sent, it would be here.
-            assert alice_stream.names() == ["TicketMessagePosted"]
+            # (The opening may be here too: under load it can be relayed after the stream
+            # started reading the topic's end.)
+            assert "InternalNoteAdded" not in alice_stream.names()
+            assert set(alice_stream.names()) <= {"TicketOpened", "TicketMessagePosted"}
             await eventually(lambda: _has(one_ticket, "TicketMessagePosted"), timeout=10)
             assert "InternalNoteAdded" not in one_ticket.names()
 
