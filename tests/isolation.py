@@ -7,6 +7,11 @@ declaration (the operation needs no token, and says why that is safe). `assert_t
 fails, naming them, for an operation without an entry and for an entry whose operation is
 gone, so the table cannot fall behind the routes. `assert_isolated` runs the cases.
 
+An operation may have several cases when one cannot say it all (the same download of a
+customer's file and of an internal one): each names its `variant`. A body may be JSON or a
+multipart form (`aiohttp.FormData`); an answer is searched for B's data whatever it is (JSON,
+text such as CSV, or the files of a zip such as a spreadsheet).
+
     TABLE = (
         Public("GET /branding", "the vendor's name and logo, the same for everyone"),
         IsolationCase(
@@ -20,8 +25,10 @@ gone, so the table cannot fall behind the routes. `assert_isolated` runs the cas
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +47,10 @@ class Public:
     operation: str
     reason: str
 
+    @property
+    def name(self) -> str:
+        return self.operation
+
 
 @dataclass(frozen=True)
 class IsolationCase:
@@ -49,7 +60,9 @@ class IsolationCase:
     (a name of `Tenants.tokens`, or `ANONYMOUS`) must get its status twice: with B's real
     ids and with freshly guessed ones. `ids` maps each path parameter (and each id the body
     carries) to a name of `Tenants.ids`; `params` fills path parameters that are no ids.
-    `body` builds the request body from the ids of the attempt. A 2xx answer is allowed only
+    `body` builds the request body from the ids of the attempt: what `json.dumps` takes, or an
+    `aiohttp.FormData` sent as multipart/form-data. `variant` tells apart two cases of the same
+    operation (say, a customer's file and an internal one). A 2xx answer is allowed only
     for an operation on the caller's own scope, which `own_scope` says. `control` is a
     rightful caller and its status on B's real ids, called last: the route works, so the
     refusals are refusals.
@@ -63,6 +76,11 @@ class IsolationCase:
     query: str = ""
     own_scope: str = ""
     control: tuple[str, int] | None = None
+    variant: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.operation} ({self.variant})" if self.variant else self.operation
 
     @property
     def method(self) -> str:
@@ -112,9 +130,11 @@ def assert_table_matches(document: Mapping[str, Any], table: Iterable[Entry]) ->
     documented = operations(document)
     problems: list[str] = []
     seen: set[str] = set()
+    named: set[str] = set()
     for entry in table:
-        if entry.operation in seen:
-            problems.append(f"{entry.operation}: two entries")
+        if entry.name in named:
+            problems.append(f"{entry.name}: two entries (a second case needs its own variant)")
+        named.add(entry.name)
         seen.add(entry.operation)
         if entry.operation not in documented:
             problems.append(f"{entry.operation}: an entry, but no such operation any more")
@@ -123,7 +143,7 @@ def assert_table_matches(document: Mapping[str, Any], table: Iterable[Entry]) ->
         if isinstance(entry, Public) and not entry.reason.strip():
             problems.append(f"{entry.operation}: public without a reason")
         if isinstance(entry, IsolationCase):
-            problems.extend(f"{entry.operation}: {problem}" for problem in _malformed(entry))
+            problems.extend(f"{entry.name}: {problem}" for problem in _malformed(entry))
     problems.extend(
         f"{operation}: no isolation case (and not declared public)"
         for operation in sorted(documented.keys() - seen)
@@ -152,7 +172,7 @@ async def assert_isolated(tenants: Tenants, table: Iterable[Entry]) -> None:
             try:
                 await check_case(tenants, entry)
             except AssertionError as error:
-                failures.append(f"{entry.operation}:\n  {error}")
+                failures.append(f"{entry.name}:\n  {error}")
     assert not failures, f"{len(failures)} operation(s) not isolated:\n" + "\n".join(failures)
 
 
@@ -193,16 +213,31 @@ async def _call(
         path = f"{path}?{case.query}"
     headers = {} if caller == ANONYMOUS else {"Authorization": f"Bearer {tenants.tokens[caller]}"}
     body = case.body(ids) if case.body is not None else None
+    sent: dict[str, Any] = {"data": body} if isinstance(body, aiohttp.FormData) else {"json": body}
     async with tenants.session.request(
-        case.method, f"{tenants.url}{path}", json=body, headers=headers
+        case.method, f"{tenants.url}{path}", headers=headers, **sent
     ) as response:
-        text = await response.text()
-        return response.status, json.loads(text) if text else None
+        return response.status, _readable(await response.read(), response.content_type)
+
+
+def _readable(raw: bytes, content_type: str) -> Any:
+    """An answer as a user would read it: JSON parsed, a zip (a spreadsheet, a document) as the
+    text of its files, anything else as text."""
+    if not raw:
+        return None
+    if content_type.endswith("json"):
+        return json.loads(raw)
+    if zipfile.is_zipfile(io.BytesIO(raw)):
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            return "\n".join(
+                archive.read(member).decode("utf-8", "replace") for member in archive.namelist()
+            )
+    return raw.decode("utf-8", "replace")
 
 
 def _foreign_in(body: Any, foreign: Sequence[str] | frozenset[str]) -> list[str]:
     """What of B an answer shows; a problem's `instance` only echoes the path A asked for."""
     if isinstance(body, dict) and "instance" in body:
         body = {key: value for key, value in body.items() if key != "instance"}
-    text = json.dumps(body, ensure_ascii=False)
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     return sorted(marker for marker in foreign if marker in text)

@@ -1,9 +1,12 @@
 """The isolation kit fails when it should: a table out of step with the API, a route that
-answers B's data, one that changes it, one that refuses for the wrong reason."""
+answers B's data (as JSON, as CSV or inside a spreadsheet), one that changes it, one that
+refuses for the wrong reason; and a multipart body reaches its route."""
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -51,7 +54,27 @@ def _notes_app(notes: dict[str, str]) -> web.Application:
         notes.clear()  # refuses, but only after doing the damage
         return web.json_response({"status": 403, "instance": request.path}, status=403)
 
+    async def export_csv(_: web.Request) -> web.Response:
+        return web.Response(text="\n".join(notes.values()), content_type="text/csv")
+
+    async def export_xlsx(_: web.Request) -> web.Response:
+        workbook = io.BytesIO()
+        with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("xl/sharedStrings.xml", "".join(notes.values()))
+        return web.Response(body=workbook.getvalue(), content_type="application/octet-stream")
+
+    async def upload(request: web.Request) -> web.Response:
+        if request.content_type != "multipart/form-data":
+            return web.json_response({"status": 415}, status=415)
+        form = await request.post()
+        upload = form["file"]
+        assert isinstance(upload, web.FileField)
+        return web.json_response({"size": len(upload.file.read())}, status=201)
+
     app = web.Application()
+    app.router.add_get("/notes.csv", export_csv)
+    app.router.add_get("/notes.xlsx", export_xlsx)
+    app.router.add_post("/uploads", upload)
     app.router.add_get("/notes/{note_id}", read)
     app.router.add_post("/notes", write)
     app.router.add_delete("/notes/{note_id}", wipe)
@@ -115,6 +138,37 @@ async def test_a_route_that_shows_b_s_data_fails_with_what_it_showed(tenants: Te
     with pytest.raises(AssertionError) as failure:
         await assert_isolated(tenants, [allowed])
     assert "the answer shows B's ['Zephyr']" in str(failure.value)
+
+
+def test_a_second_case_of_an_operation_needs_its_own_variant() -> None:
+    note = IsolationCase("GET /notes/{note_id}", answers={"a": 404}, ids={"note_id": "note"})
+    rest = (Public("GET /health", "liveness"), IsolationCase("POST /notes", answers={"a": 403}))
+    with pytest.raises(AssertionError) as failure:
+        assert_table_matches(DOCUMENT, (*rest, note, note))
+    assert "GET /notes/{note_id}: two entries" in str(failure.value)
+
+    archived = IsolationCase(
+        "GET /notes/{note_id}", answers={"a": 404}, ids={"note_id": "note"}, variant="archived"
+    )
+    assert_table_matches(DOCUMENT, (*rest, note, archived))
+
+
+async def test_b_s_data_in_a_csv_or_a_spreadsheet_answer_fails(tenants: Tenants) -> None:
+    for export in ("GET /notes.csv", "GET /notes.xlsx"):
+        case = IsolationCase(export, answers={"a": 200}, own_scope="wrongly")
+        with pytest.raises(AssertionError) as failure:
+            await assert_isolated(tenants, [case])
+        assert "the answer shows B's ['Zephyr']" in str(failure.value)
+
+
+async def test_a_multipart_body_is_sent_as_multipart(tenants: Tenants) -> None:
+    def form(_: Any) -> aiohttp.FormData:
+        built = aiohttp.FormData()
+        built.add_field("file", b"%PDF-1.7", filename="a.pdf", content_type="application/pdf")
+        return built
+
+    case = IsolationCase("POST /uploads", answers={"a": 201}, body=form, own_scope="a's file")
+    await assert_isolated(tenants, [case])
 
 
 async def test_a_refusal_after_the_damage_fails(tenants: Tenants) -> None:
