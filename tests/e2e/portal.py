@@ -347,3 +347,15 @@ class Portal:
             expect=204,
         )
         return admin, await self.token(admin.user_code, admin.password)
+
+
+# Addresses the flows give organisations and branches.
+NANCY = {"line1": "14 rue des Presses", "postal_code": "54000", "city": "Nancy", "country": "FR"}
+METZ = {
+    "label": "Entrepôt",
+    "line1": "3 allée des Tilleuls",
+    "line2": "Bâtiment B",
+    "postal_code": "57000",
+    "city": "Metz",
+    "country": "FR",
+}
