@@ -17,9 +17,14 @@ from tests.support import serving
 
 
 @pytest.fixture
-async def portal(service_env: Callable[..., dict[str, Any]]) -> AsyncIterator[Portal]:
+async def portal(
+    request: pytest.FixtureRequest, service_env: Callable[..., dict[str, Any]]
+) -> AsyncIterator[Portal]:
+    """A test module may name the public URL identity is served under (`PORTAL_PUBLIC_URL`)."""
     key = new_sealing_key()
-    settings = IdentitySettings(**service_env(sealing_key=key, identity_url=None))
+    public_url = getattr(request.module, "PORTAL_PUBLIC_URL", None)
+    overrides = {"public_url": public_url} if public_url else {}
+    settings = IdentitySettings(**service_env(sealing_key=key, identity_url=None, **overrides))
     await create_admin(settings, ADMIN_EMAIL, ADMIN_PASSWORD)
     async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
         yield Portal(url, settings.database_url, Sealer(key), session)
