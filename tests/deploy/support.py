@@ -31,7 +31,8 @@ KEY = new_sealing_key()
 # What every install needs (the chart refuses to render without a sealing key).
 REQUIRED_VALUES: dict[str, Any] = {"sealingKey": {"value": KEY}}
 # The usual production setup: managed PostgreSQL over TLS, a Strimzi Kafka, autoscaling,
-# restricted egress, the first admin, an existing sealing-key Secret, the image by digest.
+# restricted egress, the first admin, existing sealing-key and session-key Secrets, trusted
+# proxies, the image by digest.
 PRODUCTION_VALUES: dict[str, Any] = {
     "publicUrl": "https://portal.acme.example/",
     "image": {"repository": "registry.acme.example/guichet", "digest": "sha256:" + "a" * 64},
@@ -47,7 +48,12 @@ PRODUCTION_VALUES: dict[str, Any] = {
     "otlpEndpoint": "http://otel-collector.observability.svc:4318",
     "createAdmin": {"enabled": True},
     "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 10},
-    "services": {"identity": {"autoscaling": {"maxReplicas": 4}}},
+    "services": {
+        "identity": {"autoscaling": {"maxReplicas": 4}},
+        # The pod network: the ingress controller's pods and web's call the gateway.
+        "gateway": {"trustedProxies": ["10.244.0.0/16"]},
+        "web": {"sessionKey": {"existingSecret": "guichet-web-session", "secretKey": "key"}},
+    },
     "ingress": {
         "className": "nginx",
         "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
@@ -119,6 +125,18 @@ def of_kind(documents: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 def by_name(documents: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
     return {document["metadata"]["name"]: document for document in of_kind(documents, kind)}
+
+
+def workloads(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Deployments and Jobs by name, each as its first container's env by variable."""
+    found = {}
+    for document in documents:
+        if document["kind"] in {"Deployment", "Job"}:
+            container = document["spec"]["template"]["spec"]["containers"][0]
+            found[document["metadata"]["name"]] = {
+                item["name"]: item for item in container.get("env", [])
+            }
+    return found
 
 
 def chart_values() -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.deploy.support import (
     DOCKERFILE,
+    PRODUCTION_VALUES,
     REQUIRED_VALUES,
     ROOT,
     SERVICE_NAMES,
@@ -19,6 +20,7 @@ from tests.deploy.support import (
     compose_services,
     environment,
     render,
+    setting_names,
 )
 
 INFRASTRUCTURE = ("postgres", "kafka")
@@ -167,3 +169,25 @@ def test_dockerfile_base_image_is_pinned_to_an_exact_version() -> None:
         # e.g. 3.11.14-slim-bookworm: major, minor and patch, never a moving tag.
         assert tag.split("-")[0].count(".") == 2, f"FROM {image} is not pinned to a release"
         assert "slim" in tag, f"FROM {image} is not a slim image"
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_compose_sets_every_setting_the_service_needs_and_only_those_it_reads(name: str) -> None:
+    every, required = setting_names(name)
+    wired = {key for key in environment(compose_services()[name]) if key.startswith("GUICHET_")}
+    assert required <= wired, f"compose's {name} misses {sorted(required - wired)}"
+    assert wired <= every, f"compose sets what {name} never reads: {sorted(wired - every)}"
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_chart_sets_every_setting_compose_does(name: str) -> None:
+    """What a service is given under compose, the chart gives it too (with production-like
+    values: traces exported, proxies believed), so neither deployment forgets a setting."""
+    compose = {key for key in environment(compose_services()[name]) if key.startswith("GUICHET_")}
+    documents = render(PRODUCTION_VALUES)
+    container = by_name(documents, "Deployment")[component(name)]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    chart = {item["name"] for item in container["env"]}
+    chart |= set(by_name(documents, "ConfigMap")[component("config")]["data"])
+    assert compose <= chart, f"the chart does not set {sorted(compose - chart)} for {name}"

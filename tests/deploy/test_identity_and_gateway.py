@@ -1,6 +1,7 @@
 """Deploying identity and the gateway: the sealing key reaches identity and notifications
-only, every other service knows where identity's keys are, and only the gateway is reachable
-from outside (compose's published ports, the chart's Ingress and NetworkPolicies).
+only, every service that verifies access tokens knows where identity's keys are, and only the
+gateway (the API) and web (the pages) are reachable from outside: compose publishes the
+gateway alone, which routes the pages to web; the chart's Ingress and NetworkPolicies.
 
 The Helm tests render the chart with Helm's own engine (helm-python-sdk, a dev dependency).
 """
@@ -19,18 +20,30 @@ from tests.deploy.support import (
     KEY,
     RELEASE,
     RenderError,
+    by_name,
     chart_values,
     component,
     compose_services,
     environment,
     of_kind,
     render,
+    workloads,
 )
 
 # The gateway is deployed whether or not devstack's list has it yet.
 DEPLOYED = sorted({service.name for service in SERVICES} | {"gateway"})
 SEALED = {"identity", "notifications"}
-PUBLIC_PATHS = {"/api", "/openapi.json", "/docs", "/.well-known"}
+# The services that verify access tokens with identity's keys (JWKS). The web portal does
+# not: it passes the user's token on to the gateway, which does.
+VERIFIERS = [name for name in DEPLOYED if name not in {"identity", "web"}]
+# The Ingress's routes: the API and its documents to the gateway, every other path to web.
+INGRESS_ROUTES = {
+    "/api": ("gateway", "Prefix"),
+    "/openapi.json": ("gateway", "Exact"),
+    "/docs": ("gateway", "Prefix"),
+    "/.well-known": ("gateway", "Prefix"),
+    "/": ("web", "Prefix"),
+}
 
 
 # --- docker-compose.yml ------------------------------------------------------------------
@@ -66,12 +79,12 @@ def test_compose_development_sealing_key_is_a_valid_key() -> None:
 
 
 @pytest.mark.parametrize("name", DEPLOYED)
-def test_compose_tells_every_other_service_where_identity_is(name: str) -> None:
+def test_compose_tells_every_verifying_service_where_identity_is(name: str) -> None:
     env = environment(compose_services()[name])
-    if name == "identity":
-        assert "GUICHET_IDENTITY_URL" not in env
-    else:
+    if name in VERIFIERS:
         assert env.get("GUICHET_IDENTITY_URL") == "http://identity:8000"
+    else:
+        assert "GUICHET_IDENTITY_URL" not in env
 
 
 def test_compose_publishes_only_the_gateway_and_the_mail_inbox() -> None:
@@ -129,18 +142,6 @@ def test_helm_values_never_hold_a_sealing_key() -> None:
 VALUES: dict[str, Any] = {"sealingKey": {"value": KEY}, "createAdmin": {"enabled": True}}
 
 
-def workloads(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Deployments and Jobs by name, each as its first container's env by variable."""
-    found = {}
-    for document in documents:
-        if document["kind"] in {"Deployment", "Job"}:
-            container = document["spec"]["template"]["spec"]["containers"][0]
-            found[document["metadata"]["name"]] = {
-                item["name"]: item for item in container.get("env", [])
-            }
-    return found
-
-
 def test_helm_sealing_key_reaches_identity_and_notifications_only() -> None:
     documents = render(VALUES)
     env = workloads(documents)
@@ -155,15 +156,14 @@ def test_helm_sealing_key_reaches_identity_and_notifications_only() -> None:
     for name in holders:
         reference = env[name]["GUICHET_SEALING_KEY"]["valueFrom"]["secretKeyRef"]
         assert reference == {"name": component("sealing-key"), "key": "key"}, name
-    (secret,) = of_kind(documents, "Secret")
-    assert secret["metadata"]["name"] == component("sealing-key")
+    secret = by_name(documents, "Secret")[component("sealing-key")]
     # Made before the migration Jobs, which read it.
     assert "pre-install" in secret["metadata"]["annotations"]["helm.sh/hook"]
 
 
 def test_helm_sealing_key_from_an_existing_secret() -> None:
     documents = render({"sealingKey": {"existingSecret": "mine", "secretKey": "k"}})
-    assert not of_kind(documents, "Secret")
+    assert component("sealing-key") not in by_name(documents, "Secret")
     reference = workloads(documents)[component("identity")]["GUICHET_SEALING_KEY"]
     assert reference["valueFrom"]["secretKeyRef"] == {"name": "mine", "key": "k"}
 
@@ -180,18 +180,18 @@ def test_helm_refuses_a_missing_or_bad_sealing_key(values: dict[str, Any], messa
         render(values)
 
 
-def test_helm_identity_url_reaches_every_other_service() -> None:
+def test_helm_identity_url_reaches_every_verifying_service() -> None:
     env = workloads(render(VALUES))
     identity_url = f"http://{component('identity')}:8000"
     for name in DEPLOYED:
         for workload in (component(name), component(f"{name}-migrate")):
             variables = env[workload]
-            if name == "identity":
-                assert "GUICHET_IDENTITY_URL" not in variables, workload
-            else:
+            if name in VERIFIERS:
                 assert variables.get("GUICHET_IDENTITY_URL", {}).get("value") == identity_url, (
                     workload
                 )
+            else:
+                assert "GUICHET_IDENTITY_URL" not in variables, workload
 
 
 def test_helm_gateway_routes_to_every_other_service() -> None:
@@ -202,18 +202,22 @@ def test_helm_gateway_routes_to_every_other_service() -> None:
     }
 
 
-def test_helm_ingress_exposes_the_gateway_only() -> None:
+def test_helm_ingress_sends_the_api_to_the_gateway_and_every_other_path_to_web() -> None:
     documents = render(VALUES)
     (ingress,) = of_kind(documents, "Ingress")
-    backends = set()
-    paths = set()
-    for rule in ingress["spec"]["rules"]:
-        assert rule["host"] == "portal.example.com"
-        for path in rule["http"]["paths"]:
-            backends.add(path["backend"]["service"]["name"])
-            paths.add(path["path"])
-    assert backends == {component("gateway")}
-    assert paths == PUBLIC_PATHS
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"] == "portal.example.com"
+    routes = {
+        path["path"]: (path["backend"]["service"]["name"], path["pathType"])
+        for path in rule["http"]["paths"]
+    }
+    assert len(routes) == len(rule["http"]["paths"]), "a path is routed twice"
+    assert routes == {
+        path: (component(service), path_type)
+        for path, (service, path_type) in INGRESS_ROUTES.items()
+    }
+    for path in rule["http"]["paths"]:
+        assert path["backend"]["service"]["port"] == {"name": "http"}
     assert "defaultBackend" not in ingress["spec"]
     for service in of_kind(documents, "Service"):
         assert service["spec"]["type"] == "ClusterIP", service["metadata"]["name"]
@@ -234,25 +238,42 @@ def callers_allowed(spec: dict[str, Any]) -> set[str]:
     return allowed
 
 
-def test_helm_network_policies_let_only_the_gateway_reach_the_services() -> None:
+def test_helm_network_policies_let_in_the_ingress_and_the_callers_only() -> None:
     documents = render(VALUES)
     policies = {
         policy["metadata"]["name"]: policy["spec"] for policy in of_kind(documents, "NetworkPolicy")
     }
+    public = {service for service, _ in INGRESS_ROUTES.values()}
     assert set(policies) == {component(name) for name in DEPLOYED}
     for name in DEPLOYED:
         spec = policies[component(name)]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == name
         assert "Ingress" in spec["policyTypes"]
+        from_anywhere = [rule for rule in spec["ingress"] if not rule.get("from")]
+        # networkPolicy.publicFrom is empty here: the public services take anyone's traffic.
+        assert bool(from_anywhere) == (name in public), name
         if name == "gateway":
-            continue
-        for rule in spec["ingress"]:
-            assert rule.get("from"), f"{name} takes traffic from anywhere"
-        if name == "identity":
-            # The other services fetch identity's JWKS; the gateway forwards to it.
-            assert callers_allowed(spec) == set(DEPLOYED) - {"identity"}
+            # The web portal calls the API for the browser.
+            assert callers_allowed(spec) == {"web"}
+        elif name == "identity":
+            # The verifying services fetch identity's JWKS; the gateway forwards to it.
+            assert callers_allowed(spec) == set(VERIFIERS)
         else:
+            # The gateway forwards to its upstreams (for web: the pages it is asked for).
             assert callers_allowed(spec) == {"gateway"}, name
+
+
+def test_helm_public_services_take_only_the_ingress_controller_when_told() -> None:
+    ingress_controller = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}
+    }
+    values = {**VALUES, "networkPolicy": {"publicFrom": [ingress_controller]}}
+    for policy in of_kind(render(values), "NetworkPolicy"):
+        name = policy["metadata"]["name"]
+        for rule in policy["spec"]["ingress"]:
+            assert rule.get("from"), f"{name} takes traffic from anywhere"
+        public = any(ingress_controller in rule["from"] for rule in policy["spec"]["ingress"])
+        assert public == (name in {component("gateway"), component("web")}), name
 
 
 def test_helm_restricted_egress_lets_services_reach_identity() -> None:
@@ -276,6 +297,8 @@ def test_helm_restricted_egress_lets_services_reach_identity() -> None:
             assert not reachable, "identity calls no other service"
         elif name == "gateway":
             assert reachable == set(DEPLOYED) - {"gateway"}, "the gateway reaches its upstreams"
+        elif name == "web":
+            assert reachable == {"gateway"}, f"web reaches {reachable}, not just the API"
         else:
             assert reachable == {"identity"}, f"{name} reaches {reachable}, not just the JWKS"
         assert (smtp[0] in spec["egress"]) == (name == "notifications"), name

@@ -21,6 +21,7 @@ from devstack import postgres
 from devstack.services import SERVICES
 from devstack.services import start as start_service
 from devstack.supervisor import Supervisor
+from shared.sealing import new_sealing_key
 from tests.deploy.support import (
     ALERTS,
     DASHBOARDS,
@@ -59,6 +60,9 @@ async def exposed_metrics(
         "GUICHET_SEALING_KEY": KEY,
         "GUICHET_SMTP_URL": infrastructure.smtp_url,
         "GUICHET_IDENTITY_URL": f"http://127.0.0.1:{port_of['identity']}",
+        # The web portal's: where the API is, and its own session key.
+        "GUICHET_GATEWAY_URL": f"http://127.0.0.1:{port_of['gateway']}",
+        "GUICHET_SESSION_KEY": new_sealing_key(),
         "GUICHET_UPSTREAMS": json.dumps(
             {
                 name: f"http://127.0.0.1:{port}"

@@ -128,6 +128,25 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
   value: {{ printf "/etc/guichet/branding/%s" (required "services.identity.logo.key is required with logo.existingConfigMap" $logo.key) | quote }}
 {{- end }}
 {{- end }}
+{{- if eq .name "web" }}
+{{- if not $root.Values.services.gateway.enabled }}
+{{- fail "services.web needs services.gateway: every page's data comes from the gateway's API" }}
+{{- end }}
+# Every page's data: the public API, through the gateway.
+- name: GUICHET_GATEWAY_URL
+  value: {{ printf "http://%s:%v" (include "guichet.componentName" (dict "root" $root "name" "gateway")) $root.Values.service.port | quote }}
+# The portal's own key for its sessions, never the sealing key.
+- name: GUICHET_SESSION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "guichet.sessionKeySecretName" $root }}
+      key: {{ (.values.sessionKey | default dict).secretKey | default "key" }}
+{{- if not (hasKey (.values.env | default dict) "GUICHET_SECURE_COOKIES") }}
+# Secure, __Host- session cookie whenever the portal is served over https.
+- name: GUICHET_SECURE_COOKIES
+  value: {{ eq (urlParse $root.Values.publicUrl).scheme "https" | toString | quote }}
+{{- end }}
+{{- end }}
 {{- if eq .name "gateway" }}
 - name: GUICHET_UPSTREAMS
   value: {{ include "guichet.upstreams" $root | quote }}
@@ -265,6 +284,23 @@ this chart makes from sealingKey.value. Shared by identity and notifications onl
 {{- else }}
 {{- printf "%s-sealing-key" (include "guichet.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+{{- end }}
+
+{{/*
+Name of the Secret holding the web portal's GUICHET_SESSION_KEY: services.web.sessionKey.
+existingSecret, or the one this chart makes (templates/web-session-key-secret.yaml). Never the
+sealing key's Secret: the portal must not be able to open identity's sealed links.
+*/}}
+{{- define "guichet.sessionKeySecretName" -}}
+{{- $sessionKey := .Values.services.web.sessionKey | default dict }}
+{{- $name := printf "%s-web-session-key" (include "guichet.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- if $sessionKey.existingSecret }}
+{{- $name = $sessionKey.existingSecret }}
+{{- end }}
+{{- if eq $name (include "guichet.sealingKeySecretName" .) }}
+{{- fail "services.web.sessionKey.existingSecret names the sealing key's Secret: the web portal needs a key of its own" }}
+{{- end }}
+{{- $name }}
 {{- end }}
 
 {{/*
