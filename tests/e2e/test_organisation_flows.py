@@ -415,7 +415,7 @@ async def test_a_user_of_two_organisations_switches_without_signing_in_again(
     read = await portal.call(
         "GET", f"/tickets/{ticket['ticket_id']}", token=back["access_token"], expect=200
     )
-    assert read["title"] == "Toner vide"
+    assert read["ticket"]["title"] == "Toner vide"
     # The session carries on in the organisation last chosen.
     refreshed = await portal.call(
         "POST", "/auth/refresh", json={"refresh_token": back["refresh_token"]}, expect=200
