@@ -31,7 +31,8 @@ KEY = new_sealing_key()
 # What every install needs (the chart refuses to render without a sealing key).
 REQUIRED_VALUES: dict[str, Any] = {"sealingKey": {"value": KEY}}
 # The usual production setup: managed PostgreSQL over TLS, a Strimzi Kafka, autoscaling,
-# restricted egress, the first admin, an existing sealing-key Secret, the image by digest.
+# restricted egress, the first admin, an existing sealing-key Secret, the image by digest,
+# attachments in an S3 bucket.
 PRODUCTION_VALUES: dict[str, Any] = {
     "publicUrl": "https://portal.acme.example/",
     "image": {"repository": "registry.acme.example/guichet", "digest": "sha256:" + "a" * 64},
@@ -47,7 +48,20 @@ PRODUCTION_VALUES: dict[str, Any] = {
     "otlpEndpoint": "http://otel-collector.observability.svc:4318",
     "createAdmin": {"enabled": True},
     "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 10},
-    "services": {"identity": {"autoscaling": {"maxReplicas": 4}}},
+    "services": {
+        "identity": {"autoscaling": {"maxReplicas": 4}},
+        # Attachments in a bucket of an S3-compatible provider, keys from a Secret.
+        "tickets": {
+            "attachments": {
+                "s3": {
+                    "bucket": "acme-portal-attachments",
+                    "url": "https://s3.fr-par.scw.cloud",
+                    "region": "fr-par",
+                    "existingSecret": "guichet-s3",
+                }
+            }
+        },
+    },
     "ingress": {
         "className": "nginx",
         "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
