@@ -61,16 +61,17 @@ async def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
 
 
 @pytest.fixture(scope="session")
-async def object_store(infrastructure: Infrastructure) -> objectstore.ObjectStore:
+async def object_store(infrastructure: Infrastructure) -> AsyncIterator[objectstore.ObjectStore]:
     """SeaweedFS's S3 gateway, started on first use (most sessions need none); see `s3_bucket`."""
     ports = objectstore.Ports(*(free_port() for _ in range(8)))
-    return await objectstore.start(
+    yield await objectstore.start(
         infrastructure.supervisor,
         infrastructure.root / "objectstore",
         ports,
         access_key_id="guichet-tests",
         secret_access_key=uuid.uuid4().hex,
     )
+    await objectstore.stop(infrastructure.supervisor, ports)
 
 
 @pytest.fixture

