@@ -1,5 +1,6 @@
 """Session-wide real servers for every test: PostgreSQL, the Kafka-compatible broker and the
-mail catcher, started by the same devstack code that runs the local portal."""
+mail catcher, started by the same devstack code that runs the local portal; and, for the tests
+that ask for it, an S3-compatible object store."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from devstack import broker, mailcatcher, postgres
+from devstack import broker, mailcatcher, objectstore, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging, configure_tracing
 from tests.support import MailCatcher, TokenIssuer, free_port
@@ -57,6 +58,28 @@ async def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
         )
     finally:
         await supervisor.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def object_store(infrastructure: Infrastructure) -> AsyncIterator[objectstore.ObjectStore]:
+    """SeaweedFS's S3 gateway, started on first use (most sessions need none); see `s3_bucket`."""
+    ports = objectstore.Ports(*(free_port() for _ in range(8)))
+    yield await objectstore.start(
+        infrastructure.supervisor,
+        infrastructure.root / "objectstore",
+        ports,
+        access_key_id="guichet-tests",
+        secret_access_key=uuid.uuid4().hex,
+    )
+    await objectstore.stop(infrastructure.supervisor, ports)
+
+
+@pytest.fixture
+async def s3_bucket(object_store: objectstore.ObjectStore) -> str:
+    """A fresh, empty bucket for one test, on `object_store`."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    await objectstore.create_bucket(object_store, name)
+    return name
 
 
 @dataclass

@@ -81,7 +81,10 @@ class ServiceSettings(BaseSettings):
         except ValidationError as error:
             lines = [f"{cls.__name__}: the environment is not usable:"]
             for problem in error.errors():
-                field = str(problem["loc"][0]) if problem["loc"] else "?"
+                if not problem["loc"]:  # a rule across settings names them in its message
+                    lines.append(f"  {problem['msg']}")
+                    continue
+                field = str(problem["loc"][0])
                 lines.append(f"  GUICHET_{field.upper()}: {problem['msg']}")
             print("\n".join(lines), file=sys.stderr)
             raise SystemExit(2) from None

@@ -32,7 +32,7 @@ KEY = new_sealing_key()
 REQUIRED_VALUES: dict[str, Any] = {"sealingKey": {"value": KEY}}
 # The usual production setup: managed PostgreSQL over TLS, a Strimzi Kafka, autoscaling,
 # restricted egress, the first admin, existing sealing-key and session-key Secrets, trusted
-# proxies, the image by digest.
+# proxies, the image by digest, attachments in an S3 bucket.
 PRODUCTION_VALUES: dict[str, Any] = {
     "publicUrl": "https://portal.acme.example/",
     "image": {"repository": "registry.acme.example/guichet", "digest": "sha256:" + "a" * 64},
@@ -53,6 +53,17 @@ PRODUCTION_VALUES: dict[str, Any] = {
         # The pod network: the ingress controller's pods and web's call the gateway.
         "gateway": {"trustedProxies": ["10.244.0.0/16"]},
         "web": {"sessionKey": {"existingSecret": "guichet-web-session", "secretKey": "key"}},
+        # Attachments in a bucket of an S3-compatible provider, keys from a Secret.
+        "tickets": {
+            "attachments": {
+                "s3": {
+                    "bucket": "acme-portal-attachments",
+                    "url": "https://s3.fr-par.scw.cloud",
+                    "region": "fr-par",
+                    "existingSecret": "guichet-s3",
+                }
+            }
+        },
     },
     "ingress": {
         "className": "nginx",

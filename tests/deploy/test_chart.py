@@ -23,6 +23,7 @@ from tests.deploy.support import (
     PRODUCTION_VALUES,
     REQUIRED_VALUES,
     SERVICE_NAMES,
+    RenderError,
     by_name,
     component,
     of_kind,
@@ -222,3 +223,36 @@ def test_every_setting_the_service_needs_is_wired_and_every_wired_one_is_read(na
             wired |= shared
         assert required <= wired, f"{workload} misses {sorted(required - wired)}"
         assert wired <= every, f"{workload} sets what {name} never reads: {sorted(wired - every)}"
+
+
+def test_tickets_attachments_go_to_a_volume_or_to_an_s3_bucket_never_both() -> None:
+    def tickets_pod(values: dict[str, Any]) -> dict[str, Any]:
+        return pod_specs(render(values))[component("tickets")]
+
+    def env(pod: dict[str, Any]) -> dict[str, Any]:
+        return {
+            item["name"]: item.get("value", item.get("valueFrom"))
+            for item in pod["containers"][0]["env"]
+        }
+
+    on_volume = tickets_pod(REQUIRED_VALUES)
+    assert "attachments" in {volume["name"] for volume in on_volume["volumes"]}
+    assert not {name for name in env(on_volume) if name.startswith("GUICHET_ATTACHMENTS_S3")}
+
+    in_bucket = tickets_pod(PRODUCTION_VALUES)
+    assert "attachments" not in {volume["name"] for volume in in_bucket["volumes"]}
+    assert "attachments" not in {m["name"] for m in in_bucket["containers"][0]["volumeMounts"]}
+    wired = env(in_bucket)
+    assert wired["GUICHET_ATTACHMENTS_S3_BUCKET"] == "acme-portal-attachments"
+    assert wired["GUICHET_ATTACHMENTS_S3_URL"] == "https://s3.fr-par.scw.cloud"
+    assert wired["GUICHET_ATTACHMENTS_S3_REGION"] == "fr-par"
+    assert wired["GUICHET_ATTACHMENTS_S3_PATH_STYLE"] == "false"
+    assert wired["GUICHET_ATTACHMENTS_S3_SECRET_ACCESS_KEY"] == {
+        "secretKeyRef": {"name": "guichet-s3", "key": "secret-access-key"}
+    }
+    assert wired["GUICHET_ATTACHMENTS_S3_ACCESS_KEY_ID"]["secretKeyRef"]["name"] == "guichet-s3"
+
+    both = copy.deepcopy(PRODUCTION_VALUES)
+    both["services"]["tickets"]["attachments"]["existingClaim"] = "attachments-rwx"
+    with pytest.raises(RenderError, match=r"set s3\.bucket or existingClaim, not both"):
+        render(both)

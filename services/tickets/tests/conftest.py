@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
+from devstack.objectstore import ObjectStore
 from services.identity import events as identity
 from services.tickets.app import create_app
 from services.tickets.settings import TicketsSettings
@@ -175,6 +176,19 @@ def tickets_settings(
         return TicketsSettings(**service_env(attachments_dir=tmp_path / "attachments", **overrides))
 
     return build
+
+
+@pytest.fixture
+def s3_attachments(object_store: ObjectStore, s3_bucket: str) -> dict[str, Any]:
+    """Settings that store attachments in a fresh bucket of the tests' S3 server."""
+    return {
+        "attachments_s3_bucket": s3_bucket,
+        "attachments_s3_url": object_store.endpoint_url,
+        "attachments_s3_region": object_store.region,
+        "attachments_s3_path_style": True,
+        "attachments_s3_access_key_id": object_store.access_key_id,
+        "attachments_s3_secret_access_key": object_store.secret_access_key,
+    }
 
 
 @pytest.fixture

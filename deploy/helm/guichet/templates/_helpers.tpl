@@ -147,6 +147,9 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
   value: {{ eq (urlParse $root.Values.publicUrl).scheme "https" | toString | quote }}
 {{- end }}
 {{- end }}
+{{- if eq .name "tickets" }}
+{{- include "guichet.attachmentsS3Env" .values }}
+{{- end }}
 {{- if eq .name "gateway" }}
 - name: GUICHET_UPSTREAMS
   value: {{ include "guichet.upstreams" $root | quote }}
@@ -167,7 +170,7 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 */}}
 {{- define "guichet.extraVolumes" -}}
 {{- $logo := .values.logo | default dict }}
-{{- if eq .name "tickets" }}
+{{- if and (eq .name "tickets") (not (include "guichet.attachmentsInS3" .values)) }}
 {{- $attachments := .values.attachments | default dict }}
 - name: attachments
 {{- if $attachments.existingClaim }}
@@ -187,7 +190,7 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 
 {{- define "guichet.extraVolumeMounts" -}}
 {{- $logo := .values.logo | default dict }}
-{{- if eq .name "tickets" }}
+{{- if and (eq .name "tickets") (not (include "guichet.attachmentsInS3" .values)) }}
 - name: attachments
   mountPath: /var/lib/guichet/attachments
 {{- end }}
@@ -195,6 +198,54 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 - name: branding
   mountPath: /etc/guichet/branding
   readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the tickets' attachments go to an S3 bucket (attachments.s3.bucket), else "".
+Takes the tickets service's values; a claim given as well is refused rather than ignored.
+*/}}
+{{- define "guichet.attachmentsInS3" -}}
+{{- $attachments := .attachments | default dict }}
+{{- $s3 := $attachments.s3 | default dict }}
+{{- if $s3.bucket }}
+{{- if $attachments.existingClaim }}
+{{- fail "services.tickets.attachments: set s3.bucket or existingClaim, not both" }}
+{{- end }}
+{{- print "true" }}
+{{- end }}
+{{- end }}
+
+{{/* The S3 settings of the tickets' attachments, the keys from the operator's Secret. */}}
+{{- define "guichet.attachmentsS3Env" -}}
+{{- if include "guichet.attachmentsInS3" . }}
+{{- $s3 := .attachments.s3 }}
+- name: GUICHET_ATTACHMENTS_S3_BUCKET
+  value: {{ $s3.bucket | quote }}
+{{- with $s3.url }}
+- name: GUICHET_ATTACHMENTS_S3_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $s3.region }}
+- name: GUICHET_ATTACHMENTS_S3_REGION
+  value: {{ . | quote }}
+{{- end }}
+- name: GUICHET_ATTACHMENTS_S3_PREFIX
+  value: {{ $s3.prefix | default "" | quote }}
+- name: GUICHET_ATTACHMENTS_S3_PATH_STYLE
+  value: {{ $s3.pathStyle | default false | toString | quote }}
+{{- with $s3.existingSecret }}
+- name: GUICHET_ATTACHMENTS_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $s3.accessKeyIdKey | default "access-key-id" }}
+- name: GUICHET_ATTACHMENTS_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $s3.secretAccessKeyKey | default "secret-access-key" }}
+{{- end }}
 {{- end }}
 {{- end }}
 
