@@ -27,9 +27,12 @@ from bench import (
     append_throughput,
     email_throughput,
     gateway_overhead,
+    live_delivery,
     password_hashing,
     relay_latency,
     sign_in_rate,
+    ticket_creation,
+    ticket_list,
     token_verification,
 )
 from bench.portal import free_ports
@@ -47,6 +50,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     "email_throughput": email_throughput.run,
     "gateway_overhead": gateway_overhead.run,
     "sign_in_rate": sign_in_rate.run,
+    "ticket_list": ticket_list.run,
+    "ticket_creation": ticket_creation.run,
+    "live_delivery": live_delivery.run,
 }
 
 

@@ -25,6 +25,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,8 @@ class Portal:
     """Base URL of each running service (the gateway's is the public one)."""
     pids: Mapping[str, int]
     accounts: demo.DemoAccounts
+    database_url: str
+    """The services' database (a schema each, named after the service)."""
 
     @property
     def api(self) -> str:
@@ -107,6 +110,43 @@ def one_connection() -> aiohttp.ClientSession:
     """A client that keeps one connection open and reuses it (keep-alive), as one user's
     browser does for one origin."""
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
+
+
+class SignedIn:
+    """A user signed in through the gateway, whose access token is renewed before it expires
+    (they live 5 minutes), so that a long measurement never sends an expired one."""
+
+    RENEW_AFTER = 240.0
+
+    def __init__(
+        self, session: aiohttp.ClientSession, portal: Portal, login: str, password: str
+    ) -> None:
+        self.session = session
+        self.portal = portal
+        self.credentials = {"login": login, "password": password}
+        self.token = ""
+        self.signed_in_at = -self.RENEW_AFTER
+
+    @classmethod
+    def customer(cls, session: aiohttp.ClientSession, portal: Portal) -> SignedIn:
+        accounts = portal.accounts
+        return cls(session, portal, accounts.customer_login, accounts.customer_password)
+
+    @classmethod
+    def vendor_admin(cls, session: aiohttp.ClientSession, portal: Portal) -> SignedIn:
+        accounts = portal.accounts
+        return cls(session, portal, accounts.admin_email, accounts.admin_password)
+
+    async def headers(self) -> dict[str, str]:
+        if time.monotonic() - self.signed_in_at >= self.RENEW_AFTER:
+            async with self.session.post(
+                f"{self.portal.api}/auth/sign-in", json=self.credentials
+            ) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"sign-in: {response.status} {await response.text()}")
+                self.token = str((await response.json())["access_token"])
+            self.signed_in_at = time.monotonic()
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 def _database_url(server_url: str, database: str) -> str:
@@ -169,6 +209,7 @@ async def running_portal(
             urls={name: urls[name] for name in MEASURED},
             pids={name: managed[name].process.pid for name in MEASURED},
             accounts=accounts,
+            database_url=env["GUICHET_DATABASE_URL"],
         )
     finally:
         await supervisor.stop_all()
