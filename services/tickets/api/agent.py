@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
+import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -16,11 +19,13 @@ from services.tickets.domain_types import AuthorSide, Department, TicketStatus
 from services.tickets.queries import page
 from services.tickets.queries.listing import AgentListQuery, BadCursor, bad_cursor, list_tickets
 from services.tickets.queries.views import AgentTicketPage, TicketList, TicketView
+from shared.eventstore import EventContext, EventStore
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
 from shared.http.problems import Problem, path_id, read_json, read_query
 
 routes = web.RouteTableDef()
+Body = TypeVar("Body", bound=BaseModel)
 TAGS = ("tickets (agents)",)
 
 
@@ -98,6 +103,46 @@ async def agent_ticket(request: web.Request) -> web.Response:
     return web.json_response(result.model_dump(mode="json"))
 
 
+async def _command(
+    request: web.Request,
+    body_model: type[Body],
+    run: Callable[[CommandTarget, Body], Awaitable[None]],
+) -> web.Response:
+    """An agent's command on one ticket: the ticket must exist, the body be valid, the domain
+    agree; the answer is the ticket as it is now."""
+    actor = staff(request)
+    ticket_id = path_id(request, "ticket_id", "ticket")
+    organisation = await visible_ticket(request, actor, ticket_id)
+    body = await read_json(request, body_model)
+    target = CommandTarget(
+        request.app[DB_POOL],
+        request.app[EVENT_STORE],
+        ticket_id,
+        actor.context(request, organisation),
+        actor.user_id,
+    )
+    async with domain_refusals():
+        await run(target, body)
+    return web.json_response(
+        (await _view(request, actor.user_id, ticket_id)).model_dump(mode="json")
+    )
+
+
+@dataclass(frozen=True)
+class CommandTarget:
+    """What every handler of an agent's command is given first, and who acts."""
+
+    pool: asyncpg.Pool
+    store: EventStore
+    ticket_id: uuid.UUID
+    context: EventContext
+    agent_id: uuid.UUID
+
+    @property
+    def handler_args(self) -> tuple[asyncpg.Pool, EventStore, uuid.UUID, EventContext]:
+        return self.pool, self.store, self.ticket_id, self.context
+
+
 @routes.post("/agent/tickets/{ticket_id}/messages")
 @operation(
     "Reply to the customer",
@@ -106,23 +151,16 @@ async def agent_ticket(request: web.Request) -> web.Response:
     tags=TAGS,
 )
 async def agent_reply(request: web.Request) -> web.Response:
-    actor = staff(request)
-    ticket_id = path_id(request, "ticket_id", "ticket")
-    organisation = await visible_ticket(request, actor, ticket_id)
-    body = await read_json(request, MessageRequest)
-    async with domain_refusals():
-        await handlers.post_message(
-            request.app[DB_POOL],
-            request.app[EVENT_STORE],
-            ticket_id,
-            actor.context(request, organisation),
-            author_id=actor.user_id,
+    return await _command(
+        request,
+        MessageRequest,
+        lambda target, body: handlers.post_message(
+            *target.handler_args,
+            author_id=target.agent_id,
             side=AuthorSide.AGENT,
             body=body.body,
             attachment_ids=body.attachment_ids,
-        )
-    return web.json_response(
-        (await _view(request, actor.user_id, ticket_id)).model_dump(mode="json")
+        ),
     )
 
 
@@ -134,22 +172,15 @@ async def agent_reply(request: web.Request) -> web.Response:
     tags=TAGS,
 )
 async def add_note(request: web.Request) -> web.Response:
-    actor = staff(request)
-    ticket_id = path_id(request, "ticket_id", "ticket")
-    organisation = await visible_ticket(request, actor, ticket_id)
-    body = await read_json(request, MessageRequest)
-    async with domain_refusals():
-        await handlers.add_internal_note(
-            request.app[DB_POOL],
-            request.app[EVENT_STORE],
-            ticket_id,
-            actor.context(request, organisation),
-            author_id=actor.user_id,
+    return await _command(
+        request,
+        MessageRequest,
+        lambda target, body: handlers.add_internal_note(
+            *target.handler_args,
+            author_id=target.agent_id,
             body=body.body,
             attachment_ids=body.attachment_ids,
-        )
-    return web.json_response(
-        (await _view(request, actor.user_id, ticket_id)).model_dump(mode="json")
+        ),
     )
 
 
@@ -161,22 +192,15 @@ async def add_note(request: web.Request) -> web.Response:
     tags=TAGS,
 )
 async def assign(request: web.Request) -> web.Response:
-    actor = staff(request)
-    ticket_id = path_id(request, "ticket_id", "ticket")
-    organisation = await visible_ticket(request, actor, ticket_id)
-    body = await read_json(request, Assignment)
-    async with domain_refusals():
-        await handlers.assign(
-            request.app[DB_POOL],
-            request.app[EVENT_STORE],
-            ticket_id,
-            actor.context(request, organisation),
+    return await _command(
+        request,
+        Assignment,
+        lambda target, body: handlers.assign(
+            *target.handler_args,
             department=body.department,
             assignee_id=body.assignee_id,
-            by=actor.user_id,
-        )
-    return web.json_response(
-        (await _view(request, actor.user_id, ticket_id)).model_dump(mode="json")
+            by=target.agent_id,
+        ),
     )
 
 
@@ -191,21 +215,14 @@ async def assign(request: web.Request) -> web.Response:
     " statuses.",
 )
 async def change_status(request: web.Request) -> web.Response:
-    actor = staff(request)
-    ticket_id = path_id(request, "ticket_id", "ticket")
-    organisation = await visible_ticket(request, actor, ticket_id)
-    body = await read_json(request, StatusChange)
-    async with domain_refusals():
-        await handlers.change_status(
-            request.app[DB_POOL],
-            request.app[EVENT_STORE],
-            ticket_id,
-            actor.context(request, organisation),
+    return await _command(
+        request,
+        StatusChange,
+        lambda target, body: handlers.change_status(
+            *target.handler_args,
             target=body.status,
-            by=actor.user_id,
+            by=target.agent_id,
             side=AuthorSide.AGENT,
             reason=body.reason,
-        )
-    return web.json_response(
-        (await _view(request, actor.user_id, ticket_id)).model_dump(mode="json")
+        ),
     )
