@@ -43,6 +43,37 @@ class IdentityEmails:
         token = self.sealer.unseal(link.sealed_token, subject=str(user_id))
         return f"{self.page(path)}?{urlencode({'token': token})}"
 
+    async def emailed_link(
+        self,
+        connection: asyncpg.Connection,
+        received: ReceivedEvent,
+        *,
+        to: str,
+        language: str,
+        template: str,
+        link: tuple[str, identity.OneTimeLink],
+        user_id: uuid.UUID,
+        values: dict[str, str] | None = None,
+    ) -> None:
+        """An email carrying a one-time link (`link`: the page and the sealed link), sent to the
+        address the event names, which the directory may not know yet."""
+        path, one_time = link
+        known = await directory.find_user(connection, user_id)
+        await self.mailer.send(
+            connection,
+            event_id=received.envelope.id,
+            to=to,
+            language=language,
+            template=template,
+            values={
+                "first_name": known.first_name if known else "",
+                "link_url": self.one_time_link(path, one_time, user_id),
+                "expires_at": one_time.expires_at.isoformat(),
+                **(values or {}),
+            },
+            user_id=user_id,
+        )
+
     # --- the local copy ---------------------------------------------------------------------
 
     async def organisation_known(
@@ -264,18 +295,13 @@ class IdentityEmails:
     ) -> None:
         event = received.event
         assert isinstance(event, identity.PasswordResetRequested)
-        known = await directory.find_user(connection, event.user_id)
-        await self.mailer.send(
+        await self.emailed_link(
             connection,
-            event_id=received.envelope.id,
+            received,
             to=str(event.email),
             language=event.language,
             template="password_reset",
-            values={
-                "first_name": known.first_name if known else "",
-                "reset_url": self.one_time_link("password/reset", event.reset, event.user_id),
-                "expires_at": event.reset.expires_at.isoformat(),
-            },
+            link=("password/reset", event.reset),
             user_id=event.user_id,
         )
 
@@ -306,22 +332,15 @@ class IdentityEmails:
     ) -> None:
         event = received.event
         assert isinstance(event, identity.EmailChangeRequested)
-        known = await directory.find_user(connection, event.user_id)
-        await self.mailer.send(
+        await self.emailed_link(
             connection,
-            event_id=received.envelope.id,
+            received,
             to=str(event.new_email),
             language=event.language,
             template="email_change_confirmation",
-            values={
-                "first_name": known.first_name if known else "",
-                "new_email": str(event.new_email),
-                "confirm_url": self.one_time_link(
-                    "email/confirm", event.confirmation, event.user_id
-                ),
-                "expires_at": event.confirmation.expires_at.isoformat(),
-            },
+            link=("email/confirm", event.confirmation),
             user_id=event.user_id,
+            values={"new_email": str(event.new_email)},
         )
 
     async def email_changed(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
