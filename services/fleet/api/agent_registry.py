@@ -233,8 +233,8 @@ async def list_models(request: web.Request) -> web.Response:
 
 
 async def _model(connection: asyncpg.Connection, model_id: uuid.UUID) -> ModelView:
-    found = await registry.models(connection, model_id)
-    return found(found[0] if found else None, "model")
+    models = await registry.models(connection, model_id)
+    return found(models[0] if models else None, "model")
 
 
 @routes.post("/agent/fleet/models")
