@@ -19,6 +19,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -29,7 +30,7 @@ import requests
 import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from schemathesis import CheckFunction, GenerationMode
@@ -44,6 +45,8 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.auth.claims import AUDIENCE, SIGNING_ALGORITHM
 from shared.auth.verifier import JWKS_PATH
+from shared.cloudevents import CloudEvent
+from shared.events import DomainEvent
 
 T = TypeVar("T")
 
@@ -171,6 +174,37 @@ class TopicReader:
             return list(self.records) if len(self.records) >= count else []
 
         return await eventually(enough, timeout=timeout)
+
+
+async def publish(
+    bootstrap: str,
+    topic: str,
+    event: DomainEvent,
+    *,
+    source: str,
+    organisation: uuid.UUID | None = None,
+    subject: str | None = None,
+) -> CloudEvent:
+    """Publish one event as its service would (a CloudEvent keyed by `subject`); the
+    envelope sent."""
+    envelope = CloudEvent(
+        id=str(uuid.uuid4()),
+        source=f"/guichet/{source}",
+        type=event.type,
+        subject=subject or str(uuid.uuid4()),
+        time=datetime.now(UTC),
+        data=event.model_dump(mode="json"),
+        dataversion=event.version,
+        organisationid=str(organisation) if organisation else None,
+        correlationid=str(uuid.uuid4()),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
+    finally:
+        await producer.stop()
+    return envelope
 
 
 def assert_valid_openapi(document: Mapping[str, Any]) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
 from services.fleet.app import create_app
@@ -20,10 +19,9 @@ from services.fleet.settings import FleetSettings
 from services.identity import events as identity
 from services.identity.domain_types import OrganisationDetails
 from services.tickets.tests.conftest import Client
-from shared.cloudevents import CloudEvent
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import TokenIssuer, eventually, serving
+from tests.support import TokenIssuer, eventually, publish, serving
 
 CUSTOMER_MODULES = ("fleet", "meter_readings")
 
@@ -80,24 +78,10 @@ class FleetUnderTest:
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once fleet handled it."""
         [before] = await self.sql("SELECT count(*) AS n FROM inbox")
-        envelope = CloudEvent(
-            id=str(uuid.uuid4()),
-            source="/guichet/identity",
-            type=event.type,
-            subject=str(uuid.uuid4()),
-            time=datetime.now(UTC),
-            data=event.model_dump(mode="json"),
-            dataversion=event.version,
-            organisationid=str(organisation) if organisation else None,
-            correlationid=str(uuid.uuid4()),
+        topic = service_topic(self.namespace, "identity")
+        await publish(
+            self.kafka_bootstrap, topic, event, source="identity", organisation=organisation
         )
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            topic = service_topic(self.namespace, "identity")
-            await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
-        finally:
-            await producer.stop()
 
         async def handled() -> bool:
             [now] = await self.sql("SELECT count(*) AS n FROM inbox")

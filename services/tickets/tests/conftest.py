@@ -6,24 +6,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
 from devstack.objectstore import ObjectStore
 from services.identity import events as identity
 from services.tickets.app import create_app
 from services.tickets.settings import TicketsSettings
-from shared.cloudevents import CloudEvent
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import TokenIssuer, eventually, serving
+from tests.support import TokenIssuer, eventually, publish, serving
 
 
 @dataclass
@@ -103,24 +100,10 @@ class TicketsUnderTest:
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once tickets handled it."""
         [before] = await self.sql("SELECT count(*) AS n FROM inbox")
-        envelope = CloudEvent(
-            id=str(uuid.uuid4()),
-            source="/guichet/identity",
-            type=event.type,
-            subject=str(uuid.uuid4()),
-            time=datetime.now(UTC),
-            data=event.model_dump(mode="json"),
-            dataversion=event.version,
-            organisationid=str(organisation) if organisation else None,
-            correlationid=str(uuid.uuid4()),
+        topic = service_topic(self.namespace, "identity")
+        await publish(
+            self.kafka_bootstrap, topic, event, source="identity", organisation=organisation
         )
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            topic = service_topic(self.namespace, "identity")
-            await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
-        finally:
-            await producer.stop()
 
         async def handled() -> bool:
             [now] = await self.sql("SELECT count(*) AS n FROM inbox")
