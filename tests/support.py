@@ -20,9 +20,10 @@ from collections.abc import (
 )
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
+import asyncpg
 import hypothesis
 import hypothesis.errors
 import jsonschema_rs
@@ -205,6 +206,39 @@ async def publish(
     finally:
         await producer.stop()
     return envelope
+
+
+class ServiceUnderTest:
+    """What tests of a service that consumes others' events share: its own tables (`sql`),
+    and another service's event published so that the service handles it. Mixed into a
+    dataclass holding `database_url`, `kafka_bootstrap` and `namespace`."""
+
+    schema: ClassVar[str]
+    database_url: str
+    kafka_bootstrap: str
+    namespace: str
+
+    async def sql(self, query: str, *args: Any) -> Any:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            await connection.execute(f"SET search_path TO {self.schema}")
+            return await connection.fetch(query, *args)
+        finally:
+            await connection.close()
+
+    async def consumed(
+        self, source: str, event: DomainEvent, organisation: uuid.UUID | None
+    ) -> None:
+        """`source`'s event, as that service publishes it; returns once this one handled it."""
+        [before] = await self.sql("SELECT count(*) AS n FROM inbox")
+        topic = f"{self.namespace}.{source}"
+        await publish(self.kafka_bootstrap, topic, event, source=source, organisation=organisation)
+
+        async def handled() -> bool:
+            [now] = await self.sql("SELECT count(*) AS n FROM inbox")
+            return now["n"] > before["n"]
+
+        await eventually(handled, timeout=30)
 
 
 def assert_valid_openapi(document: Mapping[str, Any]) -> None:

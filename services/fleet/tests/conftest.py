@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
 from conftest import Infrastructure
@@ -21,7 +20,7 @@ from services.identity.domain_types import OrganisationDetails
 from services.tickets.tests.conftest import Client
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import TokenIssuer, eventually, publish, serving
+from tests.support import ServiceUnderTest, TokenIssuer, serving
 
 CUSTOMER_MODULES = ("fleet", "meter_readings")
 
@@ -40,7 +39,9 @@ class Fleet:
 
 
 @dataclass
-class FleetUnderTest:
+class FleetUnderTest(ServiceUnderTest):
+    schema = "fleet"
+
     url: str
     database_url: str
     kafka_bootstrap: str
@@ -67,27 +68,9 @@ class FleetUnderTest:
         headers = self.issuer.bearer(sub="erp-client", role="service", scope=scope, sid=None)
         return Client(self.url, headers, uuid.uuid4(), None, self.session)
 
-    async def sql(self, query: str, *args: Any) -> Any:
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            await connection.execute("SET search_path TO fleet")
-            return await connection.fetch(query, *args)
-        finally:
-            await connection.close()
-
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once fleet handled it."""
-        [before] = await self.sql("SELECT count(*) AS n FROM inbox")
-        topic = service_topic(self.namespace, "identity")
-        await publish(
-            self.kafka_bootstrap, topic, event, source="identity", organisation=organisation
-        )
-
-        async def handled() -> bool:
-            [now] = await self.sql("SELECT count(*) AS n FROM inbox")
-            return now["n"] > before["n"]
-
-        await eventually(handled, timeout=30)
+        await self.consumed("identity", event, organisation)
 
     async def organisation(self, name: str = "Imprimerie Martin") -> tuple[uuid.UUID, str]:
         """A customer organisation registered in identity: its id and code."""

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
 from conftest import Infrastructure
@@ -20,7 +19,7 @@ from services.tickets.app import create_app
 from services.tickets.settings import TicketsSettings
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import TokenIssuer, eventually, publish, serving
+from tests.support import ServiceUnderTest, TokenIssuer, serving
 
 
 @dataclass
@@ -68,7 +67,9 @@ class Client:
 
 
 @dataclass
-class TicketsUnderTest:
+class TicketsUnderTest(ServiceUnderTest):
+    schema = "tickets"
+
     url: str
     database_url: str
     kafka_bootstrap: str
@@ -89,27 +90,9 @@ class TicketsUnderTest:
         headers = self.issuer.bearer(sub=str(user), role="vendor_agent")
         return Client(self.url, headers, user, None, self.session)
 
-    async def sql(self, query: str, *args: Any) -> Any:
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            await connection.execute("SET search_path TO tickets")
-            return await connection.fetch(query, *args)
-        finally:
-            await connection.close()
-
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once tickets handled it."""
-        [before] = await self.sql("SELECT count(*) AS n FROM inbox")
-        topic = service_topic(self.namespace, "identity")
-        await publish(
-            self.kafka_bootstrap, topic, event, source="identity", organisation=organisation
-        )
-
-        async def handled() -> bool:
-            [now] = await self.sql("SELECT count(*) AS n FROM inbox")
-            return now["n"] > before["n"]
-
-        await eventually(handled, timeout=30)
+        await self.consumed("identity", event, organisation)
 
     async def colleague(
         self, organisation: uuid.UUID, *, first_name: str = "Claire", last_name: str = "Martin"
