@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from playwright.async_api import Browser, Page, expect
 
 from services.web.tests.conftest import ARTEFACTS, Portal, check_page
@@ -131,6 +132,30 @@ async def test_a_customer_opens_a_ticket_finds_it_exports_it_and_follows_it_live
     await page.get_by_role("button", name="Filtrer").click()
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text("Imprimante bloquée en bac 2")
+    await page.get_by_text("Choisir les colonnes").click()
+    await page.get_by_role("checkbox", name="Priorité").check()
+    await page.get_by_role("checkbox", name="Nature de la demande").uncheck()
+    await page.get_by_role("button", name="Enregistrer les colonnes").click()
+    await expect(page.get_by_role("status")).to_have_text("Vos colonnes sont enregistrées.")
+    await expect(rows).to_have_count(1)  # back on the same filtered list
+    headers = page.locator("table.tickets th")
+    await expect(headers).to_contain_text(["Numéro", "Titre", "Priorité"])
+    await expect(headers.filter(has_text="Nature de la demande")).to_have_count(0)
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="Exporter vers Excel").click()
+    sheet = openpyxl.load_workbook(
+        io.BytesIO((await (await downloading.value).path()).read_bytes())
+    ).active
+    assert sheet is not None
+    workbook_rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert len(workbook_rows) == 2  # the header and the one ticket of the filtered list
+    first = dict(zip(workbook_rows[0], workbook_rows[1], strict=True))
+    shown_number = int(re.sub(r"\D", "", await rows.locator("td").first.inner_text()))
+    assert (first["Number"], first["Title"], first["Priority"]) == (
+        shown_number,
+        "Imprimante bloquée en bac 2",
+        "high",
+    )
     async with page.expect_download() as downloading:
         await page.get_by_role("link", name="Exporter en CSV").click()
     exported = (await (await downloading.value).path()).read_text(encoding="utf-8-sig")
@@ -139,6 +164,8 @@ async def test_a_customer_opens_a_ticket_finds_it_exports_it_and_follows_it_live
     assert [row["Number"] for row in table] == [re.sub(r"\D", "", shown)]
     assert table[0]["Title"] == "Imprimante bloquée en bac 2"
     assert table[0]["Product"] == "MX-4000"
+    assert table[0]["Priority"] == "high"
+    assert "Nature" not in table[0]  # the columns the user chose
     await page.get_by_role("link", name="Effacer les filtres").click()
     await expect(rows).to_have_count(2)
 
@@ -254,9 +281,20 @@ async def test_in_english_on_a_phone_without_script_every_ticket_form_works(
         await expect(page.get_by_role("status")).to_contain_text("started again as no.")
 
         await page.get_by_role("link", name="← All requests").click()
+        await page.get_by_role("link", name="Write to a department").click()
+        await page.get_by_label("Department").select_option(label="Billing")
+        await page.get_by_label("Subject").fill("Invoice 2024-118")
+        await page.get_by_role("textbox", name="Message").fill("The VAT rate looks wrong.")
+        await page.get_by_role("button", name="Send").click()
+        await expect(page.get_by_role("status")).to_contain_text("is recorded")
+        await expect(page.get_by_role("region", name="Details")).to_contain_text("Billing")
+
+        await page.get_by_role("link", name="← All requests").click()
         rows = page.locator("table.tickets tbody tr")
-        await expect(rows).to_have_count(2)
-        await expect(rows.first.locator("td").nth(4)).to_have_text("New")
+        await expect(rows).to_have_count(3)
+        copier = rows.filter(has_text="Copier jams in tray 2")
+        await expect(copier.filter(has_text="Closed")).to_have_count(1)
+        await expect(copier.filter(has_text="New")).to_have_count(1)  # started again
         await page.screenshot(path=str(_artefact("tickets-en-phone")), full_page=True)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
