@@ -116,19 +116,26 @@
       .catch(function () { /* the next event tries again */ });
   }
 
-  function listen(url) {
+  function listen(url, missed) {
     var source = new EventSource(url);
     var timer = null;
-    var lost = false;
+    var lost = missed === true;
     function soon() {
       clearTimeout(timer);
       timer = setTimeout(refresh, 150); // a burst of events, one fetch
     }
     EVENTS.forEach(function (name) { source.addEventListener(name, soon); });
-    source.addEventListener("error", function () { lost = true; });
     source.addEventListener("open", function () {
       if (lost) soon(); // events missed while reconnecting: catch up
       lost = false;
+    });
+    source.addEventListener("error", function () {
+      lost = true;
+      // The browser reconnects by itself after a network error, but gives up on an answer
+      // that is not a stream (the API briefly unavailable): then try again a little later.
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(function () { listen(url, true); }, 10000);
+      }
     });
   }
 })();

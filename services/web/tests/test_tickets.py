@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import openpyxl
 from playwright.async_api import Browser, Page, expect
 
@@ -304,3 +305,14 @@ async def test_in_english_on_a_phone_without_script_every_ticket_form_works(
 def _artefact(name: str) -> Path:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     return ARTEFACTS / f"{name}.png"
+
+
+async def test_only_a_signed_in_user_may_post_a_form_larger_than_a_mebibyte(
+    portal: Portal,
+) -> None:
+    large = aiohttp.FormData()
+    large.add_field("csrf", "whatever")
+    large.add_field("attachments", b"x" * (2 * 1024 * 1024), filename="big.txt")
+    async with portal.http.post(f"{portal.url}/tickets/new", data=large) as response:
+        assert response.status == 413
+        assert "Envoi trop volumineux" in await response.text()
