@@ -298,6 +298,27 @@ async def test_in_english_on_a_phone_without_script_every_ticket_form_works(
         await expect(copier.filter(has_text="New")).to_have_count(1)  # started again
         await page.screenshot(path=str(_artefact("tickets-en-phone")), full_page=True)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+
+        # 25 a page, most recently changed first: the next page and back again.
+        for number in range(23):
+            await portal.call(
+                "POST",
+                "/api/tickets",
+                token,
+                json={"title": f"Toner order {number:02d}", "description": "Black, x2"},
+            )
+        await page.reload()
+        await expect(rows).to_have_count(25)
+        await expect(rows.first).to_contain_text("Toner order 22")
+        await expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
+        await page.get_by_role("link", name="Next page").click()
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("Copier jams in tray 2")
+        await expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+        await page.get_by_role("link", name="Previous page").click()
+        await expect(rows).to_have_count(25)
+        await expect(rows.first).to_contain_text("Toner order 22")
+        await expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
     finally:
         await context.close()
 
