@@ -11,6 +11,9 @@ from services.web.pages import (
     organisation,
     personal_data,
     profile,
+    ticket,
+    ticket_new,
+    tickets,
 )
 
 routes: list[web.RouteDef] = [
@@ -19,5 +22,8 @@ routes: list[web.RouteDef] = [
     *organisation.routes,
     *personal_data.routes,
     *profile.routes,
+    *tickets.routes,
+    *ticket_new.routes,
+    *ticket.routes,
     *back_office.routes,
 ]
