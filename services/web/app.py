@@ -28,6 +28,7 @@ from shared.sealing import Sealer
 SERVICE = "web"
 MIGRATIONS = Path(__file__).parent / "migrations"
 EXPIRED_SESSIONS_SWEEP_SECONDS = 600
+MAX_POST_BYTES = 21 * 1024 * 1024
 log = structlog.get_logger(__name__)
 
 
@@ -53,7 +54,8 @@ def create_app(settings: WebSettings) -> web.Application:
             middlewares.error_pages,
             middlewares.csrf,
         ],
-        client_max_size=1024 * 1024,
+        # Room for a message's attachments (the API takes 10 MiB a file by default).
+        client_max_size=MAX_POST_BYTES,
     )
     app[SETTINGS] = settings
     app[WEB_SETTINGS] = settings

@@ -6,11 +6,14 @@ from aiohttp import web
 
 from services.web.pages import (
     account,
+    agent_ticket,
     back_office,
     home,
+    live,
     organisation,
     personal_data,
     profile,
+    queue,
 )
 
 routes: list[web.RouteDef] = [
@@ -20,4 +23,7 @@ routes: list[web.RouteDef] = [
     *personal_data.routes,
     *profile.routes,
     *back_office.routes,
+    *queue.routes,
+    *agent_ticket.routes,
+    *live.routes,
 ]

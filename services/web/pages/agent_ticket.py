@@ -1,0 +1,240 @@
+"""An agent's ticket page: the conversation with the internal notes between its messages
+(marked, and never shown to the customer), the timeline and attachments; assigning, replying,
+adding a note and moving the ticket along its state machine, offering only what the API
+allows. Live: static/queue.js refreshes the page's parts as the ticket's events arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from services.web.api_client import ApiError, Upload
+from services.web.forms import form, text
+from services.web.i18n import translator
+from services.web.pages.queue import (
+    BASE,
+    DEPARTMENTS,
+    full_name,
+    staff_members,
+    staff_required,
+)
+from services.web.portal import api, flash, language, page, redirect
+from services.web.relay import relay
+
+routes = web.RouteTableDef()
+MAX_FILES = 5
+DOWNLOAD_HEADERS = (
+    "Content-Type",
+    "Content-Disposition",
+    "Content-Length",
+    "X-Content-Type-Options",
+    "Cache-Control",
+)
+FORMS = ("assign", "reply", "note", "status")
+
+
+def _id(request: web.Request, name: str) -> str:
+    try:
+        return str(uuid.UUID(request.match_info[name]))
+    except ValueError:
+        raise web.HTTPNotFound from None
+
+
+def thread(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The customer conversation and the internal notes, in the order they were written."""
+    items = [
+        {**message, "kind": "message", "at": message["posted_at"]}
+        for message in found["conversation"]
+    ]
+    items += [
+        {**note, "kind": "note", "at": note["added_at"], "author_side": "agent"}
+        for note in found["internal_notes"]
+    ]
+    return sorted(items, key=lambda item: item["at"])
+
+
+async def _ticket_page(
+    request: web.Request,
+    ticket_id: str,
+    *,
+    status: int = 200,
+    errors: dict[str, list[str]] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
+    me = await staff_required(request)
+    client = api(request)
+    found = await client.get(f"/api/agent/tickets/{ticket_id}")
+    ticket = found["ticket"]
+    organisation, staff = await asyncio.gather(
+        client.get(f"/api/organisations/{ticket['organisation_id']}"), staff_members(client)
+    )
+    return await page(
+        request,
+        "back_office/agent_ticket.html",
+        status=status,
+        ticket=ticket,
+        thread=thread(found),
+        timeline=found["timeline"],
+        allowed=found["allowed_statuses"],
+        organisation=organisation,
+        staff=staff,
+        staff_names={member["user_id"]: full_name(member) for member in staff},
+        departments=DEPARTMENTS,
+        me=me,
+        errors={name: (errors or {}).get(name, []) for name in FORMS},
+        values=values or {},
+    )
+
+
+@routes.get(BASE + "/{ticket_id}")
+async def agent_ticket(request: web.Request) -> web.Response:
+    return await _ticket_page(request, _id(request, "ticket_id"))
+
+
+async def _refusal(request: web.Request, refused: ApiError) -> list[str]:
+    """The API's refusal in the agent's words: a 409 on a status change names the statuses
+    the ticket can go to now."""
+    t = translator(await language(request))
+    problem = refused.problem
+    if refused.status == 409 and "allowed" in problem:
+        allowed = [t(f"queue.status_{status}") for status in problem["allowed"]]
+        return [
+            t(
+                "queue.transition_refused",
+                now=t(f"queue.status_{problem.get('status_now', '')}"),
+                allowed=", ".join(allowed) if allowed else t("queue.none"),
+            )
+        ]
+    if refused.status == 409:
+        return [t("queue.conflict", detail=str(refused))]
+    if refused.status == 413:
+        return [t("queue.attachment_too_large")]
+    if refused.status == 415:
+        return [t("queue.attachment_type_refused")]
+    if refused.field_errors:
+        return [
+            f"{t(f'queue.field_{field}', field)} : {message}"
+            for field, message in refused.field_errors.items()
+        ]
+    return [str(refused)]
+
+
+async def _act(
+    request: web.Request,
+    which: str,
+    act: Any,
+    done: str,
+    values: dict[str, str],
+) -> web.Response:
+    """Run one of the page's forms against the API: success flashes `done` and shows the page
+    again; a refusal shows it with the reason beside the form, what was typed kept."""
+    await staff_required(request)
+    ticket_id = _id(request, "ticket_id")
+    try:
+        await act(ticket_id)
+    except ApiError as refused:
+        if refused.status not in {409, 413, 415, 422}:
+            raise
+        return await _ticket_page(
+            request,
+            ticket_id,
+            status=refused.status,
+            errors={which: await _refusal(request, refused)},
+            values=values,
+        )
+    await flash(request, done)
+    raise redirect(f"{BASE}/{ticket_id}")
+
+
+async def _uploads(request: web.Request) -> list[Upload]:
+    posted = await request.post()
+    uploads = []
+    for field in posted.getall("files", []):
+        # A file input left empty still posts a part, without a file name.
+        if isinstance(field, web.FileField) and field.filename:
+            uploads.append(Upload(field.filename, field.file.read(), field.content_type))
+    return uploads[:MAX_FILES]
+
+
+def _body(fields: MultiDictProxy[str]) -> str:
+    return fields.get("body", "").strip()
+
+
+async def _message(request: web.Request, kind: str) -> web.Response:
+    fields = await form(request)
+    uploads = await _uploads(request)
+    body = _body(fields)
+    client = api(request)
+
+    async def post(ticket_id: str) -> None:
+        attachments = [(await client.upload(upload))["attachment_id"] for upload in uploads]
+        await client.call(
+            "POST",
+            f"/api/agent/tickets/{ticket_id}/{kind}",
+            json={"body": body, "attachment_ids": attachments},
+        )
+
+    which = "reply" if kind == "messages" else "note"
+    done = "queue.replied" if kind == "messages" else "queue.noted"
+    return await _act(request, which, post, done, {which: body})
+
+
+@routes.post(BASE + "/{ticket_id}/reply")
+async def reply(request: web.Request) -> web.Response:
+    return await _message(request, "messages")
+
+
+@routes.post(BASE + "/{ticket_id}/note")
+async def note(request: web.Request) -> web.Response:
+    return await _message(request, "notes")
+
+
+@routes.post(BASE + "/{ticket_id}/assignment")
+async def assign(request: web.Request) -> web.Response:
+    me = await staff_required(request)
+    fields = await form(request)
+    assignee = text(fields, "assignee")
+    if assignee == "me":
+        assignee = str(me["user_id"])
+    department = text(fields, "department")
+
+    async def put(ticket_id: str) -> None:
+        await api(request).call(
+            "PUT",
+            f"/api/agent/tickets/{ticket_id}/assignment",
+            json={"department": department, "assignee_id": assignee or None},
+        )
+
+    return await _act(request, "assign", put, "queue.assigned", {})
+
+
+@routes.post(BASE + "/{ticket_id}/status")
+async def change_status(request: web.Request) -> web.Response:
+    fields = await form(request)
+    target = text(fields, "status")
+    reason = text(fields, "reason")
+
+    async def post(ticket_id: str) -> None:
+        await api(request).call(
+            "POST",
+            f"/api/agent/tickets/{ticket_id}/status",
+            json={"status": target, "reason": reason or None},
+        )
+
+    return await _act(
+        request, "status", post, "queue.status_changed", {"status": target, "reason": reason}
+    )
+
+
+@routes.get(BASE + "/{ticket_id}/attachments/{attachment_id}")
+async def download(request: web.Request) -> web.StreamResponse:
+    await staff_required(request)
+    ticket_id = _id(request, "ticket_id")
+    attachment_id = _id(request, "attachment_id")
+    path = f"/api/tickets/{ticket_id}/attachments/{attachment_id}"
+    async with api(request).stream(path) as upstream:
+        return await relay(request, upstream, DOWNLOAD_HEADERS)
