@@ -21,7 +21,6 @@ from services.web.sessions import SessionEnded, SessionStore, Tokens, WebSession
 from shared.http.client_ip import client_ip
 from shared.http.middleware import REQUEST_ID, REQUEST_ID_HEADER
 
-
 # A repeated parameter (`?status=new&status=open`) is given as pairs.
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 

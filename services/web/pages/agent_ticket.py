@@ -152,12 +152,12 @@ async def _act(
 
 async def _uploads(request: web.Request) -> list[Upload]:
     posted = await request.post()
-    uploads = []
-    for field in posted.getall("files", []):
-        # A file input left empty still posts a part, without a file name.
-        if isinstance(field, web.FileField) and field.filename:
-            uploads.append(Upload(field.filename, field.file.read(), field.content_type))
-    return uploads[:MAX_FILES]
+    # A file input left empty still posts a part, without a file name.
+    return [
+        Upload(field.filename, field.file.read(), field.content_type)
+        for field in posted.getall("files", [])
+        if isinstance(field, web.FileField) and field.filename
+    ][:MAX_FILES]
 
 
 def _body(fields: MultiDictProxy[str]) -> str:
