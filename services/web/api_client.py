@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +20,6 @@ from yarl import URL
 from services.web.sessions import SessionEnded, SessionStore, Tokens, WebSession
 from shared.http.client_ip import client_ip
 from shared.http.middleware import REQUEST_ID, REQUEST_ID_HEADER
-
-# A repeated parameter (`?status=new&status=open`) is given as pairs.
-Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
 class ApiError(Exception):
@@ -46,6 +43,21 @@ class ApiError(Exception):
             if error.get("field")
         }
 
+    @property
+    def field_codes(self) -> dict[str, str]:
+        """The kind of each field's error (pydantic's type, e.g. `string_too_short`), for a
+        message in the reader's language."""
+        return {
+            str(error.get("field")): str(error.get("code") or "")
+            for error in self.problem.get("errors", []) or []
+            if error.get("field")
+        }
+
+
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
+FormFactory = Callable[[], aiohttp.FormData]
+"""A multipart body, built anew for each attempt (a sent one cannot be sent again)."""
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -54,25 +66,23 @@ class Answer:
     headers: dict[str, str]
 
 
-@dataclass(frozen=True)
-class Upload:
-    """A file to send as multipart/form-data; kept as bytes so a retry can send it again."""
-
-    filename: str
-    content: bytes
-    content_type: str
-
-    def form(self) -> aiohttp.FormData:
-        data = aiohttp.FormData()
-        data.add_field("file", self.content, filename=self.filename, content_type=self.content_type)
-        return data
-
-
 @dataclass
 class GatewayClient:
     http: aiohttp.ClientSession
     base: URL
     timeout: float
+
+    def _headers(self, request: web.Request, token: str | None) -> dict[str, str]:
+        headers = {REQUEST_ID_HEADER: request[REQUEST_ID]}
+        address = client_ip(request)
+        if address is not None:
+            headers["X-Forwarded-For"] = str(address)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        language = request.headers.get("Accept-Language")
+        if language:
+            headers["Accept-Language"] = language
+        return headers
 
     async def request(
         self,
@@ -83,16 +93,16 @@ class GatewayClient:
         token: str | None = None,
         json: Any = None,
         params: Params | None = None,
-        upload: Upload | None = None,
+        data: aiohttp.FormData | None = None,
     ) -> Answer:
-        async with self.open(
-            request,
+        async with self.http.request(
             method,
-            path,
-            token=token,
+            self.base.join(URL(path.lstrip("/"))),
             json=json,
+            data=data,
             params=params,
-            upload=upload,
+            headers=self._headers(request, token),
+            allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
         ) as response:
             raw = await response.read()
@@ -103,39 +113,26 @@ class GatewayClient:
             return Answer(response.status, body, dict(response.headers))
 
     @contextlib.asynccontextmanager
-    async def open(
-        self,
-        request: web.Request,
-        method: str,
-        path: str,
-        *,
-        token: str | None,
-        timeout: aiohttp.ClientTimeout,
-        json: Any = None,
-        params: Params | None = None,
-        upload: Upload | None = None,
+    async def stream(
+        self, request: web.Request, path: str, *, token: str, params: Params | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """The API's answer, not yet read: for streams (live updates, downloads)."""
-        headers = {REQUEST_ID_HEADER: request[REQUEST_ID]}
-        address = client_ip(request)
-        if address is not None:
-            headers["X-Forwarded-For"] = str(address)
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        language = request.headers.get("Accept-Language")
-        if language:
-            headers["Accept-Language"] = language
-        async with self.http.request(
-            method,
+        """A GET whose answer is read as it comes (a download, an export, an event stream):
+        no limit on its length, only on the wait for its headers."""
+        async with self.http.get(
             self.base.join(URL(path.lstrip("/"))),
-            json=json,
-            data=upload.form() if upload is not None else None,
             params=params,
-            headers=headers,
+            headers=self._headers(request, token),
             allow_redirects=False,
-            timeout=timeout,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=None),
         ) as response:
             yield response
+
+
+async def _problem(response: aiohttp.ClientResponse) -> ApiError:
+    body: Any = None
+    if "json" in response.headers.get("Content-Type", ""):
+        body = await response.json(content_type=None)
+    return ApiError(response.status, body if isinstance(body, dict) else {})
 
 
 def _raise_for(answer: Answer) -> Answer:
@@ -157,6 +154,23 @@ class Api:
     async def public(self, method: str, path: str, *, json: Any = None) -> Answer:
         return _raise_for(await self.client.request(self.request, method, path, json=json))
 
+    async def _signed_in(self) -> tuple[WebSession, Tokens]:
+        session = self.session
+        if session is None or session.tokens is None:
+            raise SessionEnded
+        tokens = session.tokens
+        if not tokens.fresh:
+            tokens = await self.store.refreshed(session, self._refresh)
+        return session, tokens
+
+    async def _refused_token(self, session: WebSession, attempt: int) -> Tokens:
+        """A 401 on a token thought fresh (revoked, or expired early: clock skew): one
+        retry with a refreshed token; a second 401 ends the session."""
+        if attempt > 0:
+            await self.store.delete(session)
+            raise SessionEnded
+        return await self.store.refreshed(session, self._refresh)
+
     async def call(
         self,
         method: str,
@@ -164,20 +178,10 @@ class Api:
         *,
         json: Any = None,
         params: Params | None = None,
-        upload: Upload | None = None,
+        form: FormFactory | None = None,
     ) -> Answer:
-        tokens = await self._tokens()
-        answer = await self.client.request(
-            self.request,
-            method,
-            path,
-            token=tokens.access_token,
-            json=json,
-            params=params,
-            upload=upload,
-        )
-        if answer.status == 401:  # revoked or expired early (clock skew): one retry
-            tokens = await self._renewed()
+        session, tokens = await self._signed_in()
+        for attempt in range(2):
             answer = await self.client.request(
                 self.request,
                 method,
@@ -185,61 +189,33 @@ class Api:
                 token=tokens.access_token,
                 json=json,
                 params=params,
-                upload=upload,
+                data=form() if form is not None else None,
             )
-            if answer.status == 401:
-                await self._end()
+            if answer.status != 401:
+                break
+            tokens = await self._refused_token(session, attempt)
         return _raise_for(answer)
-
-    @contextlib.asynccontextmanager
-    async def stream(
-        self, path: str, *, params: Params | None = None
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A GET whose answer is relayed as it comes (no overall time limit): a refusal is an
-        ApiError, as for `call`."""
-        # No total limit, and none between reads: a live stream's heartbeats come every 15 s,
-        # a download's chunks as fast as the network gives them.
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.client.timeout)
-        for attempt in range(2):
-            tokens = await (self._tokens() if attempt == 0 else self._renewed())
-            async with self.client.open(
-                self.request, "GET", path, token=tokens.access_token, params=params, timeout=timeout
-            ) as response:
-                if response.status == 401 and attempt == 0:
-                    continue  # revoked or expired early: one retry with a renewed token
-                if response.status == 401:
-                    await self._end()
-                if response.status >= 400:
-                    raw = await response.read()
-                    body = await response.json(content_type=None) if b"{" in raw[:1] else {}
-                    raise ApiError(response.status, body if isinstance(body, dict) else {})
-                yield response
-                return
-
-    async def upload(self, upload: Upload) -> dict[str, Any]:
-        """A file for a ticket's message or note: its attachment id and what was stored."""
-        return (await self.call("POST", "/api/tickets/uploads", upload=upload)).body
-
-    async def _tokens(self) -> Tokens:
-        session = self.session
-        if session is None or session.tokens is None:
-            raise SessionEnded
-        if not session.tokens.fresh:
-            return await self.store.refreshed(session, self._refresh)
-        return session.tokens
-
-    async def _renewed(self) -> Tokens:
-        if self.session is None:
-            raise SessionEnded
-        return await self.store.refreshed(self.session, self._refresh)
-
-    async def _end(self) -> None:
-        if self.session is not None:
-            await self.store.delete(self.session)
-        raise SessionEnded
 
     async def get(self, path: str, **params: str) -> Any:
         return (await self.call("GET", path, params=params or None)).body
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, path: str, params: Params | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A GET read as it comes; its refusal is an ApiError like any call's."""
+        session, tokens = await self._signed_in()
+        for attempt in range(2):
+            async with self.client.stream(
+                self.request, path, token=tokens.access_token, params=params
+            ) as response:
+                if response.status == 401:
+                    tokens = await self._refused_token(session, attempt)
+                    continue
+                if response.status >= 400:
+                    raise await _problem(response)
+                yield response
+                return
 
     async def _refresh(self, refresh_token: str) -> tuple[Tokens, dt.datetime] | None:
         answer = await self.client.request(

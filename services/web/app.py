@@ -28,7 +28,6 @@ from shared.sealing import Sealer
 SERVICE = "web"
 MIGRATIONS = Path(__file__).parent / "migrations"
 EXPIRED_SESSIONS_SWEEP_SECONDS = 600
-MAX_POST_BYTES = 21 * 1024 * 1024
 log = structlog.get_logger(__name__)
 
 
@@ -54,8 +53,7 @@ def create_app(settings: WebSettings) -> web.Application:
             middlewares.error_pages,
             middlewares.csrf,
         ],
-        # Room for a message's attachments (the API takes 10 MiB a file by default).
-        client_max_size=MAX_POST_BYTES,
+        client_max_size=settings.upload_max_bytes,
     )
     app[SETTINGS] = settings
     app[WEB_SETTINGS] = settings
@@ -83,7 +81,11 @@ def create_app(settings: WebSettings) -> web.Application:
         await pool.close()
 
     async def gateway(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        # No cap on connections: each open page's live stream holds one for as long as it is
+        # open, and a cap would make every other page wait behind them.
+        async with aiohttp.ClientSession(
+            cookie_jar=aiohttp.DummyCookieJar(), connector=aiohttp.TCPConnector(limit=0)
+        ) as http:
             app[GATEWAY] = GatewayClient(http, URL(str(settings.gateway_url)), settings.api_timeout)
             yield
 

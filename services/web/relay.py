@@ -1,31 +1,46 @@
-"""Relaying an API answer to the browser as it comes: the live-updates stream and
-attachment downloads, which the browser cannot ask the API for itself (the bearer token stays
-in the portal's session)."""
+"""Answers the API streams (a download, an export, the live events), passed on to the
+browser as they come: the browser never holds the access token, the portal's session
+authenticates it."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import aiohttp
 from aiohttp import web
 
+from services.web.middlewares import SECURITY_HEADERS
+
 CHUNK = 64 * 1024
+DOWNLOAD_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "Content-Disposition",
+    "X-Content-Type-Options",
+    "Cache-Control",
+)
 
 
 async def relay(
-    request: web.Request, upstream: aiohttp.ClientResponse, headers: tuple[str, ...]
+    request: web.Request,
+    upstream: aiohttp.ClientResponse,
+    headers: Iterable[str] = DOWNLOAD_HEADERS,
+    extra: dict[str, str] | None = None,
 ) -> web.StreamResponse:
-    """The upstream body, chunk by chunk, with the named headers of its answer."""
-    response = web.StreamResponse(
-        status=upstream.status,
-        headers={name: upstream.headers[name] for name in headers if name in upstream.headers},
-    )
-    if upstream.content_length is not None:
-        response.content_length = upstream.content_length
+    response = web.StreamResponse(status=upstream.status)
+    for name in headers:
+        if name in upstream.headers:
+            response.headers[name] = upstream.headers[name]
+    # Set here: once the answer has started, the security middleware can add nothing.
+    for name, value in {**SECURITY_HEADERS, **(extra or {})}.items():
+        response.headers.setdefault(name, value)
     await response.prepare(request)
     try:
+        # iter_any: each piece as soon as it arrives (an event must not wait for a full chunk).
         async for chunk in upstream.content.iter_any():
             await response.write(chunk)
-    except (ConnectionResetError, aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError):
-        # The browser left, or the API's stream ended early: either way there is no one to tell.
+    except (aiohttp.ClientError, ConnectionResetError):
+        # The API or the browser went away mid-answer: nothing more can be said to either.
         return response
     await response.write_eof()
     return response

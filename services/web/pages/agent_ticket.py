@@ -9,10 +9,11 @@ import asyncio
 import uuid
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from services.web.api_client import ApiError, Upload
+from services.web.api_client import Api, ApiError
 from services.web.forms import form, text
 from services.web.i18n import translator
 from services.web.pages.queue import (
@@ -27,13 +28,6 @@ from services.web.relay import relay
 
 routes = web.RouteTableDef()
 MAX_FILES = 5
-DOWNLOAD_HEADERS = (
-    "Content-Type",
-    "Content-Disposition",
-    "Content-Length",
-    "X-Content-Type-Options",
-    "Cache-Control",
-)
 FORMS = ("assign", "reply", "note", "status")
 
 
@@ -150,14 +144,26 @@ async def _act(
     raise redirect(f"{BASE}/{ticket_id}")
 
 
-async def _uploads(request: web.Request) -> list[Upload]:
+async def _files(request: web.Request) -> list[web.FileField]:
     posted = await request.post()
     # A file input left empty still posts a part, without a file name.
     return [
-        Upload(field.filename, field.file.read(), field.content_type)
+        field
         for field in posted.getall("files", [])
         if isinstance(field, web.FileField) and field.filename
     ][:MAX_FILES]
+
+
+async def _upload(client: Api, file: web.FileField) -> str:
+    """A file for a message or a note, sent to the API: its attachment id."""
+    content = file.file.read()
+
+    def multipart() -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("file", content, filename=file.filename, content_type=file.content_type)
+        return data
+
+    return (await client.call("POST", "/api/tickets/uploads", form=multipart)).body["attachment_id"]
 
 
 def _body(fields: MultiDictProxy[str]) -> str:
@@ -166,12 +172,12 @@ def _body(fields: MultiDictProxy[str]) -> str:
 
 async def _message(request: web.Request, kind: str) -> web.Response:
     fields = await form(request)
-    uploads = await _uploads(request)
+    files = await _files(request)
     body = _body(fields)
     client = api(request)
 
     async def post(ticket_id: str) -> None:
-        attachments = [(await client.upload(upload))["attachment_id"] for upload in uploads]
+        attachments = [await _upload(client, file) for file in files]
         await client.call(
             "POST",
             f"/api/agent/tickets/{ticket_id}/{kind}",
@@ -237,4 +243,4 @@ async def download(request: web.Request) -> web.StreamResponse:
     attachment_id = _id(request, "attachment_id")
     path = f"/api/tickets/{ticket_id}/attachments/{attachment_id}"
     async with api(request).stream(path) as upstream:
-        return await relay(request, upstream, DOWNLOAD_HEADERS)
+        return await relay(request, upstream)

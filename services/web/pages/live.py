@@ -12,7 +12,6 @@ from services.web.portal import api
 from services.web.relay import relay
 
 routes = web.RouteTableDef()
-STREAM_HEADERS = ("Content-Type", "Cache-Control", "X-Accel-Buffering")
 
 
 @routes.get("/live/tickets")
@@ -23,5 +22,10 @@ async def live_tickets(request: web.Request) -> web.StreamResponse:
             params["ticket_id"] = str(uuid.UUID(request.query["ticket_id"]))
         except ValueError:
             raise web.HTTPNotFound from None
-    async with api(request).stream("/api/tickets/live", params=params) as upstream:
-        return await relay(request, upstream, STREAM_HEADERS)
+    async with api(request).stream("/api/tickets/live", params) as upstream:
+        return await relay(
+            request,
+            upstream,
+            headers=("Content-Type",),
+            extra={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )

@@ -103,6 +103,21 @@ class Filters:
             words={name: query.get(name, "").strip()[:200] for name in TEXT_FILTERS},
         )
 
+    @property
+    def beyond_the_first(self) -> bool:
+        """Filters set beyond the first row's (search, assignee, department): their part of
+        the form opens."""
+        return bool(
+            self.statuses != ACTIVE
+            or self.priorities
+            or self.ticket_type
+            or self.organisation_id
+            or self.requester_id
+            or self.overdue
+            or self.words["product"]
+            or self.words["site"]
+        )
+
     def api_params(self, me: str) -> list[tuple[str, str]]:
         params = [("status", s) for s in self.statuses]
         params += [("priority", p) for p in self.priorities]

@@ -67,8 +67,8 @@
         timer = setTimeout(refresh, PAUSE);
       });
     });
-    root.setAttribute("data-live", "connected");
-    source.addEventListener("open", function () { root.setAttribute("data-live", "open"); });
+    root.setAttribute("data-live-state", "connecting");
+    source.addEventListener("open", function () { root.setAttribute("data-live-state", "open"); });
     window.addEventListener("pagehide", function () { source.close(); });
   }
 

@@ -1,5 +1,5 @@
-"""One real portal for the browser tests: identity, notifications, the gateway and the web
-portal in this process, on the session's PostgreSQL, broker and mail catcher; one Chromium
+"""One real portal for the browser tests: identity, tickets, notifications, the gateway and
+the web portal in this process, on the session's PostgreSQL, broker and mail catcher; one Chromium
 (Debian's) for the whole session, a fresh context per test."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from services.tickets.settings import TicketsSettings
 from services.web.app import create_app as create_web
 from services.web.settings import WebSettings
 from shared.sealing import new_sealing_key
-from tests.support import MailCatcher, free_port, serving
+from tests.support import MailCatcher, free_port
 
 ADMIN_EMAIL = "admin@vendor.example"
 ADMIN_PASSWORD = "Comptoir&Vendeur77"
@@ -219,17 +219,18 @@ async def portal(
         )
         await notifications.start_server()
         stack.push_async_callback(notifications.close)
-        tickets_url = await stack.enter_async_context(
-            serving(
-                create_tickets(
-                    TicketsSettings(
-                        **common,
-                        identity_url=identity_url,
-                        attachments_dir=tmp_path_factory.mktemp("attachments"),
-                    )
+        tickets = TestServer(
+            create_tickets(
+                TicketsSettings(
+                    **common,
+                    identity_url=identity_url,
+                    attachments_dir=tmp_path_factory.mktemp("attachments"),
                 )
-            )
+            ),
+            host="127.0.0.1",
         )
+        await tickets.start_server()
+        stack.push_async_callback(tickets.close)
         await stack.enter_async_context(
             serving_on(
                 create_web(
@@ -251,7 +252,7 @@ async def portal(
                         identity_url=identity_url,
                         upstreams={
                             "identity": identity_url,
-                            "tickets": tickets_url,
+                            "tickets": str(tickets.make_url("")).rstrip("/"),
                             "web": f"http://127.0.0.1:{web_port}",
                         },
                         trusted_proxies=["127.0.0.1/32"],

@@ -11,6 +11,8 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
+from conftest import Infrastructure
+from devstack import browser
 from services.web.app import create_app as create_web
 from services.web.settings import WebSettings
 from services.web.tests.conftest import (
@@ -67,7 +69,7 @@ async def test_an_agent_works_a_customer_ticket_from_the_queue(portal: Portal, p
 
     # A ticket opened while the queue is on screen appears in it, the page not reloaded.
     await page.evaluate("window.stillTheSamePage = true")
-    await expect(page.locator("#queue[data-live='open']")).to_be_attached()
+    await expect(page.locator("#queue[data-live-state='open']")).to_be_attached()
     await open_ticket(portal, customer, f"Toner introuvable {suffix}")
     await expect(
         page.get_by_role("row").filter(has_text=f"Toner introuvable {suffix}")
@@ -199,6 +201,7 @@ async def test_an_agent_takes_a_ticket_in_english_on_a_phone(
     await open_ticket(portal, customer, title)
 
     context = await chromium.new_context(locale="en-GB", viewport=PHONE, is_mobile=True)
+    await context.add_init_script(path=str(browser.AXE))
     try:
         page = await context.new_page()
         await page.goto(f"{portal.url}/sign-in")
@@ -207,6 +210,7 @@ async def test_an_agent_takes_a_ticket_in_english_on_a_phone(
         await page.get_by_role("button", name="Sign in").click()
         await page.goto(f"{portal.url}/back-office/tickets")
         await page.get_by_label("Assignee", exact=True).select_option(label="Unassigned")
+        await page.get_by_text("More filters").click()
         await page.get_by_label("Organisation", exact=True).select_option(
             value=organisation["organisation_id"]
         )
@@ -241,12 +245,13 @@ async def phone_check(page: Page, name: str) -> None:
 
 
 async def test_the_service_worker_shows_the_offline_page_when_the_portal_is_unreachable(
-    portal: Portal, page: Page
+    portal: Portal, infrastructure: Infrastructure, page: Page
 ) -> None:
     # A portal of its own, to stop: the browser then finds nothing at its address.
     port = free_port()
     settings = WebSettings(
         database_url=portal.database_url,
+        kafka_bootstrap=infrastructure.kafka_bootstrap,
         public_url=f"{portal.url}/",
         gateway_url=f"{portal.url}/",
         session_key=new_sealing_key(),
