@@ -67,8 +67,17 @@
         timer = setTimeout(refresh, PAUSE);
       });
     });
+    var lost = false;
     root.setAttribute("data-live-state", "connecting");
-    source.addEventListener("open", function () { root.setAttribute("data-live-state", "open"); });
+    source.addEventListener("error", function () {
+      lost = true;
+      root.setAttribute("data-live-state", "reconnecting");
+    });
+    source.addEventListener("open", function () {
+      root.setAttribute("data-live-state", "open");
+      if (lost) refresh(); // what happened while the stream was down
+      lost = false;
+    });
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
