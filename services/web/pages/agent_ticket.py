@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from services.web.api_client import Api, ApiError
 from services.web.forms import form, text
@@ -117,19 +117,31 @@ async def _refusal(request: web.Request, refused: ApiError) -> list[str]:
     return [str(refused)]
 
 
-async def _act(
-    request: web.Request,
-    which: str,
-    act: Any,
-    done: str,
-    values: dict[str, str],
-) -> web.Response:
-    """Run one of the page's forms against the API: success flashes `done` and shows the page
-    again; a refusal shows it with the reason beside the form, what was typed kept."""
+@dataclass(frozen=True)
+class Command:
+    """One of the page's forms, as the API command it sends."""
+
+    form: str  # which form shows a refusal: assign, reply, note or status
+    method: str
+    action: str  # after /api/agent/tickets/{id}/
+    json: dict[str, Any]
+    done: str  # the message once done
+    files: tuple[web.FileField, ...] = ()
+
+
+async def _act(request: web.Request, command: Command, typed: dict[str, str]) -> web.Response:
+    """Send a form's command to the API (its files uploaded first): success flashes and shows
+    the page again; a refusal shows it with the reason beside the form, what was typed kept."""
     await staff_required(request)
     ticket_id = _id(request, "ticket_id")
+    client = api(request)
     try:
-        await act(ticket_id)
+        body = dict(command.json)
+        if command.files:
+            body["attachment_ids"] = [await _upload(client, file) for file in command.files]
+        await client.call(
+            command.method, f"/api/agent/tickets/{ticket_id}/{command.action}", json=body
+        )
     except ApiError as refused:
         if refused.status not in {409, 413, 415, 422}:
             raise
@@ -137,21 +149,21 @@ async def _act(
             request,
             ticket_id,
             status=refused.status,
-            errors={which: await _refusal(request, refused)},
-            values=values,
+            errors={command.form: await _refusal(request, refused)},
+            values=typed,
         )
-    await flash(request, done)
+    await flash(request, command.done)
     raise redirect(f"{BASE}/{ticket_id}")
 
 
-async def _files(request: web.Request) -> list[web.FileField]:
+async def _files(request: web.Request) -> tuple[web.FileField, ...]:
     posted = await request.post()
     # A file input left empty still posts a part, without a file name.
-    return [
+    return tuple(
         field
         for field in posted.getall("files", [])
         if isinstance(field, web.FileField) and field.filename
-    ][:MAX_FILES]
+    )[:MAX_FILES]
 
 
 async def _upload(client: Api, file: web.FileField) -> str:
@@ -166,37 +178,18 @@ async def _upload(client: Api, file: web.FileField) -> str:
     return (await client.call("POST", "/api/tickets/uploads", form=multipart)).body["attachment_id"]
 
 
-def _body(fields: MultiDictProxy[str]) -> str:
-    return fields.get("body", "").strip()
-
-
-async def _message(request: web.Request, kind: str) -> web.Response:
-    fields = await form(request)
-    files = await _files(request)
-    body = _body(fields)
-    client = api(request)
-
-    async def post(ticket_id: str) -> None:
-        attachments = [await _upload(client, file) for file in files]
-        await client.call(
-            "POST",
-            f"/api/agent/tickets/{ticket_id}/{kind}",
-            json={"body": body, "attachment_ids": attachments},
-        )
-
-    which = "reply" if kind == "messages" else "note"
-    done = "queue.replied" if kind == "messages" else "queue.noted"
-    return await _act(request, which, post, done, {which: body})
-
-
 @routes.post(BASE + "/{ticket_id}/reply")
 async def reply(request: web.Request) -> web.Response:
-    return await _message(request, "messages")
+    body = text(await form(request), "body")
+    command = Command("reply", "POST", "messages", {"body": body}, "queue.replied")
+    return await _act(request, replace(command, files=await _files(request)), {"reply": body})
 
 
 @routes.post(BASE + "/{ticket_id}/note")
 async def note(request: web.Request) -> web.Response:
-    return await _message(request, "notes")
+    body = text(await form(request), "body")
+    command = Command("note", "POST", "notes", {"body": body}, "queue.noted")
+    return await _act(request, replace(command, files=await _files(request)), {"note": body})
 
 
 @routes.post(BASE + "/{ticket_id}/assignment")
@@ -206,34 +199,17 @@ async def assign(request: web.Request) -> web.Response:
     assignee = text(fields, "assignee")
     if assignee == "me":
         assignee = str(me["user_id"])
-    department = text(fields, "department")
-
-    async def put(ticket_id: str) -> None:
-        await api(request).call(
-            "PUT",
-            f"/api/agent/tickets/{ticket_id}/assignment",
-            json={"department": department, "assignee_id": assignee or None},
-        )
-
-    return await _act(request, "assign", put, "queue.assigned", {})
+    body = {"department": text(fields, "department"), "assignee_id": assignee or None}
+    return await _act(request, Command("assign", "PUT", "assignment", body, "queue.assigned"), {})
 
 
 @routes.post(BASE + "/{ticket_id}/status")
 async def change_status(request: web.Request) -> web.Response:
     fields = await form(request)
-    target = text(fields, "status")
-    reason = text(fields, "reason")
-
-    async def post(ticket_id: str) -> None:
-        await api(request).call(
-            "POST",
-            f"/api/agent/tickets/{ticket_id}/status",
-            json={"status": target, "reason": reason or None},
-        )
-
-    return await _act(
-        request, "status", post, "queue.status_changed", {"status": target, "reason": reason}
-    )
+    target, reason = text(fields, "status"), text(fields, "reason")
+    body = {"status": target, "reason": reason or None}
+    command = Command("status", "POST", "status", body, "queue.status_changed")
+    return await _act(request, command, {"status": target, "reason": reason})
 
 
 @routes.get(BASE + "/{ticket_id}/attachments/{attachment_id}")

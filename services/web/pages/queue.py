@@ -118,9 +118,10 @@ class Filters:
             or self.words["site"]
         )
 
-    def api_params(self, me: str) -> list[tuple[str, str]]:
-        params = [("status", s) for s in self.statuses]
-        params += [("priority", p) for p in self.priorities]
+    def _shared(self) -> list[tuple[str, str]]:
+        """The filters the form and the API name the same way."""
+        pairs = [("status", s) for s in self.statuses]
+        pairs += [("priority", p) for p in self.priorities]
         for name, value in (
             ("ticket_type", self.ticket_type),
             ("department", self.department),
@@ -129,7 +130,11 @@ class Filters:
             *self.words.items(),
         ):
             if value:
-                params.append((name, value))
+                pairs.append((name, value))
+        return pairs
+
+    def api_params(self, me: str) -> list[tuple[str, str]]:
+        params = self._shared()
         if self.assignee == "mine":
             params.append(("assignee_id", me))
         elif self.assignee == "unassigned":
@@ -142,23 +147,14 @@ class Filters:
 
     def query_string(self, **extra: str) -> str:
         """This queue's address with the same filters (for the next page, or a row's link)."""
-        pairs = [("filtered", "1")]
-        pairs += [("status", s) for s in self.statuses]
-        pairs += [("priority", p) for p in self.priorities]
-        for name, value in (
-            ("ticket_type", self.ticket_type),
-            ("department", self.department),
-            ("assignee", self.assignee),
-            ("organisation_id", self.organisation_id),
-            ("requester_id", self.requester_id),
-            *self.words.items(),
-        ):
-            if value:
-                pairs.append((name, value))
+        pairs = [("filtered", "1"), *self._shared()]
+        if self.assignee:
+            pairs.append(("assignee", self.assignee))
         if self.overdue:
             pairs.append(("overdue", "on"))
-        pairs += list(extra.items())
-        return urlencode(pairs)
+        # A row's link replaces a filter rather than repeating it.
+        pairs = [(name, value) for name, value in pairs if name not in extra]
+        return urlencode(pairs + list(extra.items()))
 
 
 def _one_of(value: str, allowed: tuple[str, ...]) -> str:
