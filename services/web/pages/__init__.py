@@ -14,6 +14,9 @@ from services.web.pages import (
     personal_data,
     profile,
     queue,
+    ticket,
+    ticket_new,
+    tickets,
 )
 
 routes: list[web.RouteDef] = [
@@ -22,6 +25,9 @@ routes: list[web.RouteDef] = [
     *organisation.routes,
     *personal_data.routes,
     *profile.routes,
+    *tickets.routes,
+    *ticket_new.routes,
+    *ticket.routes,
     *back_office.routes,
     *queue.routes,
     *agent_ticket.routes,

@@ -1,7 +1,7 @@
 """An agent's ticket page: the conversation with the internal notes between its messages
 (marked, and never shown to the customer), the timeline and attachments; assigning, replying,
 adding a note and moving the ticket along its state machine, offering only what the API
-allows. Live: static/queue.js refreshes the page's parts as the ticket's events arrive."""
+allows. Live: static/app.js refreshes the page's parts as the ticket's events arrive."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The back office's ticket queue (issue 4's agent side): every organisation's tickets with
 the customers' filters plus organisation, assignee ("mine", "unassigned") and department;
-search; keyset pages; overdue and unread flagged. Live: static/queue.js refreshes the rows."""
+search; keyset pages; overdue and unread flagged. Live: static/app.js refreshes the rows."""
 
 from __future__ import annotations
 

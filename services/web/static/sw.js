@@ -10,7 +10,6 @@ var PRECACHE = [
   "/static/app.css",
   "/static/app.js",
   "/static/pwa.js",
-  "/static/queue.js",
   "/static/icons/icon-192.png",
 ];
 

@@ -69,7 +69,7 @@ async def test_an_agent_works_a_customer_ticket_from_the_queue(portal: Portal, p
 
     # A ticket opened while the queue is on screen appears in it, the page not reloaded.
     await page.evaluate("window.stillTheSamePage = true")
-    await expect(page.locator("#queue[data-live-state='open']")).to_be_attached()
+    await expect(page.locator("#queue-live[data-live-state='open']")).to_be_attached()
     await open_ticket(portal, customer, f"Toner introuvable {suffix}")
     await expect(
         page.get_by_role("row").filter(has_text=f"Toner introuvable {suffix}")
@@ -140,9 +140,11 @@ async def test_an_agent_works_a_customer_ticket_from_the_queue(portal: Portal, p
     await expect(page.locator("#current-status")).to_have_text("En cours")
 
     # A form left on screen while the ticket moved on: the API's 409 names what is allowed.
-    chosen = page.get_by_label("Nouveau statut", exact=True)
-    await chosen.select_option(label="En attente du client")
-    await chosen.focus()  # live updates leave alone the form the user is in
+    await page.get_by_label("Nouveau statut", exact=True).select_option(
+        label="En attente du client"
+    )
+    # Live updates leave alone the form being typed in.
+    await page.get_by_label("Ce que le client doit fournir", exact=True).fill(WAITING_REASON)
     await portal.call(
         "POST",
         f"/api/agent/tickets/{first['ticket_id']}/status",
@@ -150,7 +152,6 @@ async def test_an_agent_works_a_customer_ticket_from_the_queue(portal: Portal, p
         json={"status": "resolved"},
     )
     await expect(page.locator("#current-status")).to_have_text("Résolu")
-    await page.get_by_label("Ce que le client doit fournir", exact=True).fill(WAITING_REASON)
     await page.get_by_role("button", name="Changer le statut").click()
     await expect(page.get_by_role("alert")).to_contain_text(
         "Ce changement n'est pas possible depuis le statut « Résolu »."
