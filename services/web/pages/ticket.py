@@ -48,10 +48,11 @@ async def show(request: web.Request) -> web.Response:
 
 
 async def _refused(request: web.Request, ticket: str, error: ApiError) -> web.Response:
-    """A conflict (the ticket moved on meanwhile): said on the page, which shows its status."""
+    """A conflict (the ticket moved on meanwhile, e.g. closed by a colleague): said on the
+    page, which shows its status now (the API's words are not in the reader's language)."""
     if error.status != 409:
         raise error
-    await flash(request, "tickets.refused", reason=str(error))
+    await flash(request, "tickets.refused")
     raise redirect(f"/tickets/{ticket}")
 
 

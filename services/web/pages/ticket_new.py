@@ -12,14 +12,14 @@ from aiohttp import web
 from services.web import ticket_forms
 from services.web.api_client import ApiError
 from services.web.i18n import translator
+from services.web.pages import tickets
 from services.web.pages.ticket_access import customer
 from services.web.portal import api, flash, language, page, redirect
 
 routes = web.RouteTableDef()
 NEW = "/tickets/new"
 CONTACT = "/tickets/contact"
-TYPES = ("incident", "request", "question")
-PRIORITIES = ("low", "normal", "high", "urgent")
+TYPES = tuple(kind for kind in tickets.TYPES if kind != "contact")  # contact: the other form
 NATURES = ("malfunction", "assistance", "configuration", "enhancement", "other")
 SEVERITIES = ("minor", "major", "critical", "blocking")
 DEPARTMENTS = ("technical", "sales", "billing", "logistics")
@@ -58,7 +58,7 @@ async def _form_page(
         colleagues=choices["colleagues"],
         contracts=choices["contracts"],
         types=TYPES,
-        priorities=PRIORITIES,
+        priorities=tickets.PRIORITIES,
         natures=NATURES,
         severities=SEVERITIES,
         departments=DEPARTMENTS,

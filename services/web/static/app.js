@@ -117,25 +117,30 @@
       .catch(function () { /* the next event tries again */ });
   }
 
-  function listen(url, element) {
+  function listen(url, element, missed) {
     var source = new EventSource(url);
     // For whoever waits on the stream (the browser tests): connecting, open, lost.
     element.setAttribute("data-live-state", "connecting");
     var timer = null;
-    var lost = false;
+    var lost = missed === true;
     function soon() {
       clearTimeout(timer);
       timer = setTimeout(refresh, 150); // a burst of events, one fetch
     }
     EVENTS.forEach(function (name) { source.addEventListener(name, soon); });
-    source.addEventListener("error", function () {
-      lost = true;
-      element.setAttribute("data-live-state", "lost");
-    });
     source.addEventListener("open", function () {
       element.setAttribute("data-live-state", "open");
       if (lost) soon(); // events missed while reconnecting: catch up
       lost = false;
+    });
+    source.addEventListener("error", function () {
+      lost = true;
+      element.setAttribute("data-live-state", "lost");
+      // The browser reconnects by itself after a network error, but gives up on an answer
+      // that is not a stream (the API briefly unavailable): then try again a little later.
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(function () { listen(url, element, true); }, 10000);
+      }
     });
   }
 })();

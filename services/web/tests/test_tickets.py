@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import openpyxl
 from playwright.async_api import Browser, Page, expect
 
@@ -299,6 +300,27 @@ async def test_in_english_on_a_phone_without_script_every_ticket_form_works(
         await expect(copier.filter(has_text="New")).to_have_count(1)  # started again
         await page.screenshot(path=str(_artefact("tickets-en-phone")), full_page=True)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+
+        # 25 a page, most recently changed first: the next page and back again.
+        for number in range(23):
+            await portal.call(
+                "POST",
+                "/api/tickets",
+                token,
+                json={"title": f"Toner order {number:02d}", "description": "Black, x2"},
+            )
+        await page.reload()
+        await expect(rows).to_have_count(25)
+        await expect(rows.first).to_contain_text("Toner order 22")
+        await expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
+        await page.get_by_role("link", name="Next page").click()
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("Copier jams in tray 2")
+        await expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+        await page.get_by_role("link", name="Previous page").click()
+        await expect(rows).to_have_count(25)
+        await expect(rows.first).to_contain_text("Toner order 22")
+        await expect(page.get_by_role("link", name="Previous page")).to_have_count(0)
     finally:
         await context.close()
 
@@ -306,3 +328,14 @@ async def test_in_english_on_a_phone_without_script_every_ticket_form_works(
 def _artefact(name: str) -> Path:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     return ARTEFACTS / f"{name}.png"
+
+
+async def test_only_a_signed_in_user_may_post_a_form_larger_than_a_mebibyte(
+    portal: Portal,
+) -> None:
+    large = aiohttp.FormData()
+    large.add_field("csrf", "whatever")
+    large.add_field("attachments", b"x" * (2 * 1024 * 1024), filename="big.txt")
+    async with portal.http.post(f"{portal.url}/tickets/new", data=large) as response:
+        assert response.status == 413
+        assert "Envoi trop volumineux" in await response.text()
