@@ -6,11 +6,14 @@ from aiohttp import web
 
 from services.web.pages import (
     account,
+    agent_ticket,
     back_office,
     home,
+    live,
     organisation,
     personal_data,
     profile,
+    queue,
     ticket,
     ticket_new,
     tickets,
@@ -26,4 +29,7 @@ routes: list[web.RouteDef] = [
     *ticket_new.routes,
     *ticket.routes,
     *back_office.routes,
+    *queue.routes,
+    *agent_ticket.routes,
+    *live.routes,
 ]

@@ -11,7 +11,7 @@ from aiohttp import web
 from services.web import ticket_forms
 from services.web.api_client import ApiError
 from services.web.i18n import translator
-from services.web.pages.ticket_access import as_id, customer, ticket_id
+from services.web.pages.ticket_access import customer, ticket_id
 from services.web.portal import api, flash, language, page, redirect
 from services.web.relay import relay
 
@@ -121,20 +121,3 @@ async def download(request: web.Request) -> web.StreamResponse:
     ticket, attachment = ticket_id(request), ticket_id(request, "attachment_id")
     async with api(request).stream(f"/api/tickets/{ticket}/attachments/{attachment}") as upstream:
         return await relay(request, upstream)
-
-
-@routes.get("/tickets/live")
-async def live(request: web.Request) -> web.StreamResponse:
-    """The API's event stream of the tickets the user may see (or of one), for the pages'
-    script: it only learns that something changed, and fetches the page again."""
-    await customer(request)
-    params = {}
-    if "ticket_id" in request.query:
-        params["ticket_id"] = as_id(request.query["ticket_id"])
-    async with api(request).stream("/api/tickets/live", params) as upstream:
-        return await relay(
-            request,
-            upstream,
-            headers=("Content-Type",),
-            extra={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )

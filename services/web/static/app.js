@@ -78,7 +78,7 @@
       if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
     });
     var live = document.querySelector("[data-live]");
-    if (live && window.EventSource) listen(live.getAttribute("data-live"));
+    if (live && window.EventSource) listen(live.getAttribute("data-live"), live);
   });
 
   // Live updates (tickets). The portal's event stream (the session's cookie authenticates
@@ -88,6 +88,7 @@
   var EVENTS = [
     "TicketOpened", "TicketMessagePosted", "TicketAssigned", "TicketStatusChanged",
     "TicketSuspended", "TicketResumed", "TicketResolved", "TicketClosed", "TicketDuplicated",
+    "InternalNoteAdded", // on the staff's stream only
   ];
 
   function typing(region) {
@@ -116,8 +117,10 @@
       .catch(function () { /* the next event tries again */ });
   }
 
-  function listen(url, missed) {
+  function listen(url, element, missed) {
     var source = new EventSource(url);
+    // For whoever waits on the stream (the browser tests): connecting, open, lost.
+    element.setAttribute("data-live-state", "connecting");
     var timer = null;
     var lost = missed === true;
     function soon() {
@@ -126,15 +129,17 @@
     }
     EVENTS.forEach(function (name) { source.addEventListener(name, soon); });
     source.addEventListener("open", function () {
+      element.setAttribute("data-live-state", "open");
       if (lost) soon(); // events missed while reconnecting: catch up
       lost = false;
     });
     source.addEventListener("error", function () {
       lost = true;
+      element.setAttribute("data-live-state", "lost");
       // The browser reconnects by itself after a network error, but gives up on an answer
       // that is not a stream (the API briefly unavailable): then try again a little later.
       if (source.readyState === EventSource.CLOSED) {
-        setTimeout(function () { listen(url, true); }, 10000);
+        setTimeout(function () { listen(url, element, true); }, 10000);
       }
     });
   }

@@ -172,6 +172,7 @@ async def test_a_customer_opens_a_ticket_finds_it_exports_it_and_follows_it_live
 
     # An agent answers Luc's ticket: its row gets the unread badge without a reload.
     await page.evaluate("window.notReloaded = true")
+    await expect(page.locator("[data-live-state='open']")).to_be_attached()
     await agent_replies(portal, staff, scanner["ticket_id"], "Nous envoyons un technicien.")
     scanner_row = rows.filter(has_text="Scanner en panne")
     await expect(scanner_row.locator(".badge.unread")).to_have_text("1 non lu(s)")
@@ -183,6 +184,7 @@ async def test_a_customer_opens_a_ticket_finds_it_exports_it_and_follows_it_live
     # On Claire's open ticket, a reply and the wait for her information arrive live.
     await rows.filter(has_text="Imprimante").get_by_role("link").click()
     await page.evaluate("window.notReloaded = true")
+    await expect(page.locator("[data-live-state='open']")).to_be_attached()
     await agent_replies(portal, staff, ticket_id, "Pouvez-vous redémarrer l'imprimante ?")
     await expect(page.locator("#conversation")).to_contain_text(
         "Pouvez-vous redémarrer l'imprimante ?"
