@@ -31,7 +31,8 @@ async def test_start_uses_the_given_database_broker_and_smtp_server(
     assert not started & {"postgres", "broker", "mail"}  # none of its own
 
     # The demo organisation went into the given database, its invitation to the given SMTP
-    # server, its events to the given broker under the given namespace.
+    # server (sent by notifications once identity's event reaches it: waited for), its
+    # events to the given broker under the given namespace.
     connection = await asyncpg.connect(given.database_url)
     try:
         count = await connection.fetchval(
@@ -43,7 +44,7 @@ async def test_start_uses_the_given_database_broker_and_smtp_server(
         await connection.close()
     invitations = [
         mail
-        for mail in await infrastructure.mail.to("claire.martin@imprimerie-martin.example")
+        for mail in await infrastructure.mail.wait_for("claire.martin@imprimerie-martin.example")
         if f"{running_portal.url}/password/set?token=" in mail["text"]
     ]
     assert len(invitations) == 1
