@@ -71,9 +71,10 @@ class SupportRules:
     support_contract_required: bool
 
 
-async def _claimed(
+async def claim_uploads(
     connection: asyncpg.Connection, attachment_ids: list[uuid.UUID], uploader: uuid.UUID
 ) -> tuple[AttachmentRef, ...]:
+    """The uploader's uploads, claimed for what this transaction attaches them to."""
     refs = await uploads.claim(connection, attachment_ids, uploader)
     if refs is None:
         raise InvalidReference(
@@ -149,7 +150,7 @@ async def _new_ticket(
         connection, organisation, command.contract_id
     ):
         raise SupportContractRequired
-    attachments = await _claimed(connection, command.attachment_ids, command.opened_by)
+    attachments = await claim_uploads(connection, command.attachment_ids, command.opened_by)
     number = await connection.fetchval("SELECT nextval('ticket_number')")
     first_response_due, resolution_due = rules.service_levels.due_times(
         dt.datetime.now(dt.UTC), command.priority
@@ -211,7 +212,7 @@ async def post_message(
     message_id = uuid.uuid4()
     async with pool.acquire() as connection, connection.transaction():
         ticket = await _load(connection, store, ticket_id)
-        attachments = await _claimed(connection, attachment_ids, author_id)
+        attachments = await claim_uploads(connection, attachment_ids, author_id)
         if resume:
             events = ticket.resume(
                 message_id=message_id, author_id=author_id, body=body, attachments=attachments
@@ -241,7 +242,7 @@ async def add_internal_note(
     note_id = uuid.uuid4()
     async with pool.acquire() as connection, connection.transaction():
         ticket = await _load(connection, store, ticket_id)
-        attachments = await _claimed(connection, attachment_ids, author_id)
+        attachments = await claim_uploads(connection, attachment_ids, author_id)
         events = ticket.add_internal_note(
             note_id=note_id, author_id=author_id, body=body, attachments=attachments
         )

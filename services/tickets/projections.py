@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.tickets import intervention_projections
 from services.tickets.domain_types import AuthorSide, TicketStatus
 from services.tickets.events import (
     AttachmentRef,
     InternalNoteAdded,
+    InterventionEvent,
     TicketAssigned,
     TicketClosed,
     TicketDuplicated,
@@ -32,6 +34,9 @@ async def _project_one(
     connection: asyncpg.Connection, store: EventStore, record: RecordedEvent
 ) -> None:
     event = store.decode(record)
+    if isinstance(event, InterventionEvent):
+        await intervention_projections.project_one(connection, event, record)
+        return
     at = record.recorded_at
     match event:
         case TicketOpened():
