@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.tickets.api import agent, attachments, customer, listing, live
+from services.tickets.api import (
+    agent,
+    agent_interventions,
+    attachments,
+    customer,
+    interventions,
+    listing,
+    live,
+)
 
 route_tables: tuple[web.RouteTableDef, ...] = (
     listing.routes,
@@ -13,4 +21,6 @@ route_tables: tuple[web.RouteTableDef, ...] = (
     attachments.routes,
     customer.routes,
     agent.routes,
+    interventions.routes,
+    agent_interventions.routes,
 )
