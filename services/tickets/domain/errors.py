@@ -22,8 +22,9 @@ class IllegalTransition(TicketRuleBroken):
         names = ", ".join(status.value for status in allowed) or (
             f"none: the {what} is {current.value}"
         )
+        article = "an" if what[0] in "aeiou" else "a"
         super().__init__(
-            f"a {what} that is {current.value} cannot become {target.value}; allowed: {names}"
+            f"{article} {what} that is {current.value} cannot become {target.value}; allowed: {names}"
         )
         self.current = current
         self.target = target
