@@ -57,7 +57,7 @@ class Completion(BaseModel):
     tags=TAGS,
     description="Oldest first: by default the requests waiting for validation.",
 )
-async def agent_list(request: web.Request) -> web.Response:
+async def interventions_to_schedule(request: web.Request) -> web.Response:
     staff(request)
     query = read_query(request, AgentInterventionsQuery)
     try:
@@ -77,7 +77,7 @@ async def agent_list(request: web.Request) -> web.Response:
 
 @routes.get("/agent/interventions/{intervention_id}")
 @operation("An intervention", responses={200: InterventionView, 404: None}, tags=TAGS)
-async def agent_get(request: web.Request) -> web.Response:
+async def agent_intervention(request: web.Request) -> web.Response:
     actor = staff(request)
     view = await view_of(request, actor, path_id(request, "intervention_id", "intervention"))
     return web.json_response(view.model_dump(mode="json"))
@@ -124,7 +124,7 @@ async def _decide(
     tags=TAGS,
     description="From waiting for validation, or scheduled (a new date or technician).",
 )
-async def schedule(request: web.Request) -> web.Response:
+async def schedule_intervention(request: web.Request) -> web.Response:
     target = await _target(request)
     body = await read_json(request, Schedule)
     return await _decide(
@@ -143,7 +143,7 @@ async def schedule(request: web.Request) -> web.Response:
     tags=TAGS,
     description="Only a scheduled intervention starts.",
 )
-async def start(request: web.Request) -> web.Response:
+async def start_intervention(request: web.Request) -> web.Response:
     target = await _target(request)
     return await _decide(
         request, target, lambda intervention: intervention.start(by=target.actor.user_id)
@@ -158,7 +158,7 @@ async def start(request: web.Request) -> web.Response:
     tags=TAGS,
     description="Only an intervention in progress is completed.",
 )
-async def complete(request: web.Request) -> web.Response:
+async def complete_intervention(request: web.Request) -> web.Response:
     target = await _target(request)
     body = await read_json(request, Completion)
     return await _decide(

@@ -96,7 +96,7 @@ async def view_of(
     tags=TAGS,
     description="The vendor's list (GUICHET_INTERVENTION_NATURES), in its order, with labels.",
 )
-async def natures(request: web.Request) -> web.Response:
+async def intervention_natures(request: web.Request) -> web.Response:
     anyone(request, Module.FLEET)
     listed = request.app[TICKETS_SETTINGS].intervention_natures
     result = Natures(natures=[NatureView(code=c, labels=labels) for c, labels in listed.items()])
@@ -110,7 +110,7 @@ async def natures(request: web.Request) -> web.Response:
     tags=TAGS,
     description="As POST /tickets/uploads (same types and size limit), for the fleet module.",
 )
-async def upload(request: web.Request) -> web.Response:
+async def upload_for_intervention(request: web.Request) -> web.Response:
     return await receive_upload(request, anyone(request, Module.FLEET))
 
 
@@ -202,7 +202,7 @@ async def get_intervention(request: web.Request) -> web.Response:
     description="Only while waiting for validation / to be scheduled; otherwise a 409 naming"
     " the status. The cancellation is confirmed by email.",
 )
-async def cancel(request: web.Request) -> web.Response:
+async def cancel_intervention(request: web.Request) -> web.Response:
     actor = fleet_customer(request)
     intervention_id = _intervention_id(request)
     organisation = await visible_intervention(request, actor, intervention_id)
@@ -226,7 +226,7 @@ async def cancel(request: web.Request) -> web.Response:
     tags=TAGS,
     description="Always as a download (`Content-Disposition: attachment`), never rendered.",
 )
-async def download(request: web.Request) -> web.StreamResponse:
+async def download_intervention_attachment(request: web.Request) -> web.StreamResponse:
     actor = anyone(request, Module.FLEET)
     intervention_id = _intervention_id(request)
     attachment_id = path_id(request, "attachment_id", "attachment")

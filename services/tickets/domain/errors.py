@@ -24,7 +24,8 @@ class IllegalTransition(TicketRuleBroken):
         )
         article = "an" if what[0] in "aeiou" else "a"
         super().__init__(
-            f"{article} {what} that is {current.value} cannot become {target.value}; allowed: {names}"
+            f"{article} {what} that is {current.value} cannot become {target.value};"
+            f" allowed: {names}"
         )
         self.current = current
         self.target = target
