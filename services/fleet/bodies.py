@@ -74,8 +74,9 @@ class ModelBody(ModelChange):
         return catalogue.ModelFields(self.code, self.name, self.manufacturer, tuple(self.counters))
 
 
-class ContractBody(Strict):
-    number: ShortText
+class ContractChange(Strict):
+    """A contract's terms but its number, which never changes."""
+
     contract_type: ContractType
     starts_on: dt.date
     ends_on: dt.date | None = None
@@ -91,9 +92,9 @@ class ContractBody(Strict):
         description="How often its machines' meters are read; none: no readings expected",
     )
 
-    def fields(self) -> catalogue.ContractFields:
+    def fields(self, number: str) -> catalogue.ContractFields:
         return catalogue.ContractFields(
-            number=self.number,
+            number=number,
             contract_type=self.contract_type,
             starts_on=self.starts_on,
             ends_on=self.ends_on,
@@ -102,3 +103,10 @@ class ContractBody(Strict):
             covers_interventions=self.covers_interventions,
             reading_every_days=self.reading_every_days,
         )
+
+
+class ContractBody(ContractChange):
+    number: ShortText = Field(description="The vendor's contract number, unique; never changes")
+
+    def contract_fields(self) -> catalogue.ContractFields:
+        return self.fields(self.number)

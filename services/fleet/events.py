@@ -216,6 +216,8 @@ class AssetRegistered(DomainEvent):
 
 @registry.register
 class AssetRelocated(DomainEvent):
+    """The asset moved to another site, or elsewhere on its site."""
+
     type: ClassVar[str] = "guichet.fleet.AssetRelocated"
     version: ClassVar[int] = 1
 
@@ -229,6 +231,8 @@ class AssetRelocated(DomainEvent):
 
 @registry.register
 class AssetStatusChanged(DomainEvent):
+    """The asset went out of service, back into service, or was withdrawn."""
+
     type: ClassVar[str] = "guichet.fleet.AssetStatusChanged"
     version: ClassVar[int] = 1
 

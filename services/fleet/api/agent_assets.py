@@ -13,8 +13,8 @@ from pydantic import Field
 
 from services.fleet.api.agent_registry import found
 from services.fleet.api.common import back_office, domain_refusals, staff, today
-from services.fleet.api.customer import asset_id, history
-from services.fleet.api.readings import AssetReadingRequest, past_readings, record
+from services.fleet.api.customer import asset_id, history, past_readings
+from services.fleet.api.readings import AssetReadingRequest, record
 from services.fleet.bodies import Strict
 from services.fleet.domain_types import AssetStatus, OptionalText, ReadingSource, ShortText
 from services.fleet.handlers import assets

@@ -15,6 +15,7 @@ from services.fleet.api.common import back_office, domain_refusals, staff, today
 from services.fleet.bodies import (
     ConsumableBody,
     ContractBody,
+    ContractChange,
     ModelBody,
     ModelChange,
     SiteBody,
@@ -161,7 +162,7 @@ async def register_contract(request: web.Request) -> web.Response:
             request.app[EVENT_STORE],
             actor.context(request, body.organisation_id),
             organisation_id=body.organisation_id,
-            fields=body.fields(),
+            fields=body.contract_fields(),
         )
         view = await registry.contract_view(connection, contract_id, today=today())
     return _json(found(view, "contract"), 201)
@@ -174,15 +175,15 @@ async def _contract(connection: asyncpg.Connection, contract_id: uuid.UUID) -> C
 @routes.put("/agent/fleet/contracts/{contract_id}")
 @operation(
     "Change a contract's terms",
-    request=ContractBody,
+    request=ContractChange,
     responses={200: ContractView, 404: None, 409: None, 422: None},
     tags=TAGS,
-    description="Its number never changes. An ended contract cannot change.",
+    description="Everything but its number, which never changes. An ended contract cannot change.",
 )
 async def change_contract(request: web.Request) -> web.Response:
     actor = back_office(request)
     contract_id = path_id(request, "contract_id", "contract")
-    body = await read_json(request, ContractBody)
+    body = await read_json(request, ContractChange)
     async with domain_refusals(), unit_of_work(request.app[DB_POOL]) as connection:
         current = await _contract(connection, contract_id)
         await catalogue.change_contract(
@@ -190,7 +191,7 @@ async def change_contract(request: web.Request) -> web.Response:
             request.app[EVENT_STORE],
             actor.context(request, current.organisation_id),
             contract_id,
-            body.fields(),
+            body.fields(current.number),
         )
         return _json(await _contract(connection, contract_id))
 

@@ -17,6 +17,7 @@ from services.fleet.queries.views import (
     AssetPage,
     ConsumableView,
     ContractList,
+    ReadingList,
     SiteList,
     Timeline,
 )
@@ -142,3 +143,33 @@ async def list_contracts(request: web.Request) -> web.Response:
     async with request.app[DB_POOL].acquire() as connection:
         contracts = await registry.contracts(connection, actor.organisation_id, today=today())
     return web.json_response(ContractList(contracts=contracts).model_dump(mode="json"))
+
+
+async def past_readings(
+    request: web.Request, actor: Actor, asset_id: uuid.UUID, query: Paging
+) -> web.Response:
+    async with request.app[DB_POOL].acquire() as connection:
+        await visible_asset(connection, actor, asset_id)
+        try:
+            views, next_cursor = await asset_queries.readings(
+                connection, asset_id, cursor=query.cursor, limit=query.limit
+            )
+        except BadCursor:
+            raise bad_cursor() from None
+    return web.json_response(
+        ReadingList(readings=views, next_cursor=next_cursor).model_dump(mode="json")
+    )
+
+
+@routes.get("/fleet/assets/{asset_id}/readings")
+@operation(
+    "An asset's meter readings, newest first",
+    query=HistoryQuery,
+    responses={200: ReadingList, 404: None, 422: None},
+    tags=TAGS,
+    description="Each with the values, the previous ones and the usage since.",
+)
+async def list_readings(request: web.Request) -> web.Response:
+    actor = customer(request)
+    query = read_query(request, HistoryQuery)
+    return await past_readings(request, actor, asset_id(request), query)

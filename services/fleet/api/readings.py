@@ -1,5 +1,6 @@
-"""Meter readings, for customers with the `meter_readings` module: what is due, entering a
-reading, and an asset's past readings. Vendor staff enter them at /agent/fleet."""
+"""Meter readings, for customers with the `meter_readings` module: what is due, and entering
+a reading. An asset's past readings are part of the fleet (`/fleet/assets/{id}/readings`);
+vendor staff enter readings at /agent/fleet."""
 
 from __future__ import annotations
 
@@ -23,13 +24,11 @@ from services.fleet.domain_types import Counter, ReadingSource
 from services.fleet.handlers import assets
 from services.fleet.handlers.common import unit_of_work
 from services.fleet.queries import assets as asset_queries
-from services.fleet.queries.assets import Paging
-from services.fleet.queries.views import DueReadings, ReadingList, ReadingView
+from services.fleet.queries.views import DueReadings, ReadingView
 from shared.auth.claims import Module
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
-from shared.http.problems import read_json, read_query
-from shared.pagination import BadCursor, bad_cursor
+from shared.http.problems import read_json
 
 routes = web.RouteTableDef()
 TAGS = ("meter readings",)
@@ -52,12 +51,6 @@ class AssetReadingRequest(BaseModel):
 
     read_on: dt.date | None = Field(default=None, description="Default: today")
     counters: dict[Counter, MeterValue]
-
-
-class ReadingsQuery(Paging):
-    model_config = ConfigDict(extra="forbid")
-
-    asset_id: uuid.UUID
 
 
 def reader(request: web.Request) -> Actor:
@@ -92,22 +85,6 @@ async def record(
         )
         [view], _ = await asset_queries.readings(connection, asset_id, cursor=None, limit=1)
     return web.json_response(view.model_dump(mode="json"), status=201)
-
-
-async def past_readings(
-    request: web.Request, actor: Actor, asset_id: uuid.UUID, query: Paging
-) -> web.Response:
-    async with request.app[DB_POOL].acquire() as connection:
-        await visible_asset(connection, actor, asset_id)
-        try:
-            views, next_cursor = await asset_queries.readings(
-                connection, asset_id, cursor=query.cursor, limit=query.limit
-            )
-        except BadCursor:
-            raise bad_cursor() from None
-    return web.json_response(
-        ReadingList(readings=views, next_cursor=next_cursor).model_dump(mode="json")
-    )
 
 
 @routes.get("/meter-readings/due")
@@ -145,16 +122,3 @@ async def enter_reading(request: web.Request) -> web.Response:
     actor = reader(request)
     body = await read_json(request, ReadingRequest)
     return await record(request, actor, body.asset_id, body, ReadingSource.CUSTOMER)
-
-
-@routes.get("/meter-readings")
-@operation(
-    "An asset's readings, newest first",
-    query=ReadingsQuery,
-    responses={200: ReadingList, 404: None, 422: None},
-    tags=TAGS,
-)
-async def list_readings(request: web.Request) -> web.Response:
-    actor = reader(request)
-    query = read_query(request, ReadingsQuery)
-    return await past_readings(request, actor, query.asset_id, query)

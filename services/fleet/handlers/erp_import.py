@@ -251,7 +251,7 @@ async def _contract(run: _Import, item: ContractItem) -> tuple[uuid.UUID, Outcom
             run.store,
             run.context,
             organisation_id=organisation_id,
-            fields=item.fields(),
+            fields=item.contract_fields(),
             erp_reference=item.erp_reference,
         )
         outcome: Outcome = "created"
@@ -259,7 +259,7 @@ async def _contract(run: _Import, item: ContractItem) -> tuple[uuid.UUID, Outcom
         run.same_organisation(known, organisation_id)
         contract_id = known["contract_id"]
         changed = known["ended_on"] is None and await catalogue.change_contract(
-            run.connection, run.store, run.context, contract_id, item.fields()
+            run.connection, run.store, run.context, contract_id, item.contract_fields()
         )
         outcome = "updated" if changed else "unchanged"
     if item.ended_on is not None and (known is None or known["ended_on"] is None):

@@ -161,7 +161,7 @@ class FleetUnderTest:
             "/agent/fleet/models",
             201,
             json={
-                "code": f"{prefix}C3226I-{uuid.uuid4().hex[:6]}",
+                "code": f"{prefix.strip()}C3226I-{uuid.uuid4().hex[:6]}",
                 "name": f"{prefix}imageRUNNER C3226i",
                 "manufacturer": "Canon",
                 "counters": ["black_and_white", "colour"],

@@ -172,7 +172,7 @@ async def test_a_reading_lower_than_the_last_is_refused_naming_the_meter_and_its
         },
     )
     assert second["usage"] == {"black_and_white": 655, "colour": 0}
-    readings = await claire.ok("GET", "/meter-readings", params={"asset_id": equipped.asset_id})
+    readings = await claire.ok("GET", f"/fleet/assets/{equipped.asset_id}/readings")
     assert [r["reading_id"] for r in readings["readings"]] == [
         second["reading_id"],
         first["reading_id"],
