@@ -3,7 +3,7 @@
 Everything in these events but `InternalNoteAdded` may be shown to the ticket's organisation;
 an internal note's text and attachments appear in no other event.
 
-Interventions on a machine are their own aggregate (docs/decisions/0010): every one of their
+Interventions on a machine are their own aggregate (docs/decisions/0012): every one of their
 events names its organisation, its number and its asset, so a subscriber (fleet's asset
 history, notifications) needs no lookup.
 """

@@ -1,5 +1,5 @@
 -- Tickets' copy of fleet's assets and contracts (kept from fleet's events, no synchronous
--- call), and interventions on an asset, their own aggregate (docs/decisions/0010).
+-- call), and interventions on an asset, their own aggregate (docs/decisions/0012).
 
 -- Every contract fleet publishes. An asset's events carry a snapshot of its contract's terms,
 -- a contract's own events the terms as they are now: both land here, and the newest wins
