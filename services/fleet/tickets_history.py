@@ -1,7 +1,8 @@
-"""Interventions join their asset's history: fleet subscribes to tickets' intervention events
-and adds each as an entry of the asset's timeline (`timeline.add_entry`, keyed by the
-CloudEvent's id, so a redelivered event adds nothing). Every intervention event names its
-asset and organisation: no lookup. The summary is what a history line shows."""
+"""Tickets and interventions join their asset's history: fleet subscribes to tickets' events
+and adds each intervention event, and each ticket opened about an asset, as an entry of the
+asset's timeline (`timeline.add_entry`, keyed by the CloudEvent's id, so a redelivered event
+adds nothing). These events name their asset and organisation: no lookup. The summary is what
+a history line shows."""
 
 from __future__ import annotations
 
@@ -57,18 +58,44 @@ async def intervention_event(connection: asyncpg.Connection, received: ReceivedE
     )
 
 
+async def ticket_opened(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+    event = received.event
+    assert isinstance(event, tickets.TicketOpened)
+    if event.asset_id is None or event.organisation_id is None:
+        return  # not about a machine
+    await timeline.add_entry(
+        connection,
+        event_id=uuid.UUID(received.envelope.id),
+        asset_id=event.asset_id,
+        organisation_id=event.organisation_id,
+        occurred_at=received.envelope.time,
+        source="tickets",
+        kind="TicketOpened",
+        summary={
+            "ticket_id": str(event.ticket_id),
+            "number": event.number,
+            "title": event.title,
+            "ticket_type": event.ticket_type.value,
+            "priority": event.priority.value,
+        },
+    )
+
+
 def tickets_subscription(kafka_namespace: str) -> Subscription:
     return Subscription(
         topic=service_topic(kafka_namespace, "tickets"),
         registry=tickets.registry,
         handlers={
-            event.type: intervention_event
-            for event in (
-                tickets.InterventionRequested,
-                tickets.InterventionScheduled,
-                tickets.InterventionStarted,
-                tickets.InterventionCompleted,
-                tickets.InterventionCancelled,
-            )
+            tickets.TicketOpened.type: ticket_opened,
+            **{
+                event.type: intervention_event
+                for event in (
+                    tickets.InterventionRequested,
+                    tickets.InterventionScheduled,
+                    tickets.InterventionStarted,
+                    tickets.InterventionCompleted,
+                    tickets.InterventionCancelled,
+                )
+            },
         },
     )

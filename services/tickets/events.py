@@ -74,6 +74,8 @@ class TicketOpened(DomainEvent):
     first_response_due_at: dt.datetime | None = None
     resolution_due_at: dt.datetime | None = None
     duplicate_of: uuid.UUID | None = None
+    asset_id: uuid.UUID | None = None
+    """The organisation's machine (fleet's asset) the ticket is about, if any."""
 
 
 @registry.register

@@ -127,6 +127,18 @@ async def update_asset(
     )
 
 
+async def is_asset_of(
+    connection: asyncpg.Connection, organisation_id: uuid.UUID, asset_id: uuid.UUID
+) -> bool:
+    return bool(
+        await connection.fetchval(
+            "SELECT EXISTS (SELECT FROM assets WHERE asset_id = $1 AND organisation_id = $2)",
+            asset_id,
+            organisation_id,
+        )
+    )
+
+
 async def requested_on(
     connection: asyncpg.Connection,
     asset_id: uuid.UUID,

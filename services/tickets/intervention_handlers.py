@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from services.tickets import directory, fleet_copy, projections
+from services.tickets import directory, fleet_copy
 from services.tickets.domain import Intervention, NewIntervention, TicketRuleBroken
 from services.tickets.domain_types import Priority, UncoveredInterventions
-from services.tickets.handlers import InvalidReference, claim_uploads
+from services.tickets.handlers import InvalidReference, append, claim_uploads
 from shared.events import DomainEvent
 from shared.eventstore import EventContext, EventStore, RecordedEvent
 
@@ -49,25 +49,6 @@ class RequestIntervention:
     error_code: str | None = None
     requester_email: str | None = None
     attachment_ids: list[uuid.UUID] = field(default_factory=list)
-
-
-async def _append(
-    connection: asyncpg.Connection,
-    store: EventStore,
-    intervention: Intervention,
-    events: list[DomainEvent],
-    context: EventContext,
-) -> list[RecordedEvent]:
-    recorded = await store.append(
-        connection,
-        stream_id=str(intervention.intervention_id),
-        stream_type=Intervention.STREAM_TYPE,
-        expected_version=intervention.version,
-        events=events,
-        context=context,
-    )
-    await projections.project(connection, store, recorded)
-    return recorded
 
 
 async def request_intervention(
@@ -117,7 +98,14 @@ async def request_intervention(
             requester_email=email,
             attachments=attachments,
         )
-        await _append(connection, store, intervention, intervention.request(new), context)
+        await append(
+            connection,
+            store,
+            intervention.intervention_id,
+            intervention,
+            intervention.request(new),
+            context,
+        )
     return intervention.intervention_id
 
 
@@ -132,4 +120,6 @@ async def decide(
     async with pool.acquire() as connection, connection.transaction():
         events, _version = await store.load(connection, str(intervention_id))
         intervention = Intervention.from_history(intervention_id, events)
-        return await _append(connection, store, intervention, command(intervention), context)
+        return await append(
+            connection, store, intervention_id, intervention, command(intervention), context
+        )

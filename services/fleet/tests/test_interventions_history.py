@@ -1,6 +1,7 @@
 """Fleet and tickets together, on the real broker: an asset the back office registers in fleet
-reaches tickets' copy through fleet's events; an intervention requested on it in tickets, and
-its scheduling, join the asset's history in fleet through tickets' events."""
+reaches tickets' copy through fleet's events; an intervention requested on it in tickets, its
+scheduling, and a ticket opened about it join the asset's history in fleet through tickets'
+events."""
 
 from __future__ import annotations
 
@@ -48,14 +49,39 @@ async def test_an_intervention_on_an_asset_appears_in_its_history(
             json={"scheduled_for": "2026-12-07T09:00:00+01:00", "technician": "Marc Lefèvre"},
         )
 
+        with_tickets = Client(
+            tickets_url,
+            fleet.customer(organisation, modules=["tickets"]).headers,
+            customer.user_id,
+            organisation,
+            s,
+        )
+        ticket = await with_tickets.ok(
+            "POST",
+            "/tickets",
+            201,
+            json={
+                "title": "Traces sur les copies",
+                "description": "Depuis lundi",
+                "requester_email": "claire@imprimerie-martin.example",
+                "asset_id": equipped.asset_id,
+            },
+        )
+        assert ticket["asset_id"] == equipped.asset_id
+
         async def in_history() -> list[dict[str, Any]]:
             history = await customer.ok("GET", f"/fleet/assets/{equipped.asset_id}/history")
             entries = [e for e in history["entries"] if e["source"] == "tickets"]
-            return entries if len(entries) == 2 else []
+            return entries if len(entries) == 3 else []
 
-        scheduled, requested_entry = await eventually(in_history, timeout=30)
-    assert requested_entry["kind"] == "InterventionRequested"
+        entries = await eventually(in_history, timeout=30)
+    by_kind = {entry["kind"]: entry for entry in entries}
+    assert set(by_kind) == {"InterventionRequested", "InterventionScheduled", "TicketOpened"}
+    requested_entry, scheduled = by_kind["InterventionRequested"], by_kind["InterventionScheduled"]
+    assert (
+        by_kind["TicketOpened"]["summary"]["number"],
+        by_kind["TicketOpened"]["summary"]["title"],
+    ) == (ticket["number"], "Traces sur les copies")
     assert requested_entry["summary"]["number"] == created["number"]
     assert requested_entry["summary"]["nature_labels"]["fr"] == "Panne"
-    assert scheduled["kind"] == "InterventionScheduled"
     assert scheduled["summary"]["technician"] == "Marc Lefèvre"

@@ -5,6 +5,7 @@ category (`intervention_…`): interventions are the fleet module's, next to met
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from urllib.parse import urljoin
 
 import asyncpg
@@ -24,23 +25,43 @@ class InterventionEmails:
     def intervention_url(self, intervention_id: uuid.UUID) -> str:
         return urljoin(self.portal_url, f"interventions/{intervention_id}")
 
-    async def _language(self, connection: asyncpg.Connection, user_id: uuid.UUID) -> str | None:
-        known = await directory.find_user(connection, user_id)
-        return known.language if known else None
-
-    async def requested(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+    async def _to_requester(
+        self,
+        connection: asyncpg.Connection,
+        received: ReceivedEvent,
+        template: str,
+        values: dict[str, Any],
+    ) -> None:
         event = received.event
-        assert isinstance(event, tickets_events.InterventionRequested)
+        assert isinstance(
+            event, tickets_events.InterventionRequested | tickets_events.InterventionCancelled
+        )
+        known = await directory.find_user(connection, event.requested_by)
         await self.mailer.send(
             connection,
             event_id=received.envelope.id,
             to=str(event.requester_email),
-            language=await self._language(connection, event.requested_by),
-            template="intervention_requested",
+            language=known.language if known else None,
+            template=template,
             values={
                 "number": event.number,
                 "serial_number": event.serial_number,
                 "model_name": event.model_name,
+                "intervention_url": self.intervention_url(event.intervention_id),
+                **values,
+            },
+            organisation_id=event.organisation_id,
+            user_id=event.requested_by,
+        )
+
+    async def requested(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+        event = received.event
+        assert isinstance(event, tickets_events.InterventionRequested)
+        await self._to_requester(
+            connection,
+            received,
+            "intervention_requested",
+            {
                 "site_name": event.site_name,
                 "location": event.location,
                 # Each template picks its language's label (the vendor's own words).
@@ -53,30 +74,14 @@ class InterventionEmails:
                 "error_code": event.error_code,
                 "details": event.details,
                 "covered": event.covered,
-                "intervention_url": self.intervention_url(event.intervention_id),
             },
-            organisation_id=event.organisation_id,
-            user_id=event.requested_by,
         )
 
     async def cancelled(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
         event = received.event
         assert isinstance(event, tickets_events.InterventionCancelled)
-        await self.mailer.send(
-            connection,
-            event_id=received.envelope.id,
-            to=str(event.requester_email),
-            language=await self._language(connection, event.requested_by),
-            template="intervention_cancelled",
-            values={
-                "number": event.number,
-                "serial_number": event.serial_number,
-                "model_name": event.model_name,
-                "comment": event.comment,
-                "intervention_url": self.intervention_url(event.intervention_id),
-            },
-            organisation_id=event.organisation_id,
-            user_id=event.requested_by,
+        await self._to_requester(
+            connection, received, "intervention_cancelled", {"comment": event.comment}
         )
 
 

@@ -13,9 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from services.tickets import intervention_handlers as handlers
 from services.tickets.api.common import Actor, domain_refusals, staff, visible_intervention
-from services.tickets.api.interventions import view_of
+from services.tickets.api.interventions import listed, view_of
 from services.tickets.domain import Intervention
-from services.tickets.queries import interventions as queries
 from services.tickets.queries.interventions import (
     AgentInterventionsQuery,
     InterventionList,
@@ -25,7 +24,6 @@ from shared.events import DomainEvent
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
 from shared.http.problems import path_id, read_json, read_query
-from shared.pagination import BadCursor, bad_cursor
 
 routes = web.RouteTableDef()
 TAGS = ("interventions (agents)",)
@@ -60,19 +58,7 @@ class Completion(BaseModel):
 async def interventions_to_schedule(request: web.Request) -> web.Response:
     staff(request)
     query = read_query(request, AgentInterventionsQuery)
-    try:
-        result = await queries.list_interventions(
-            request.app[DB_POOL],
-            organisation_id=query.organisation_id,
-            asset_id=query.asset_id,
-            status=query.status,
-            cursor=query.cursor,
-            limit=query.limit,
-            oldest_first=True,
-        )
-    except BadCursor:
-        raise bad_cursor() from None
-    return web.json_response(result.model_dump(mode="json"))
+    return await listed(request, query, query.organisation_id, oldest_first=True)
 
 
 @routes.get("/agent/interventions/{intervention_id}")

@@ -27,6 +27,7 @@ from services.tickets.domain_types import Priority
 from services.tickets.events import AttachmentRef
 from services.tickets.queries import interventions as queries
 from services.tickets.queries.interventions import (
+    AgentInterventionsQuery,
     CustomerInterventionsQuery,
     InterventionList,
     InterventionView,
@@ -125,15 +126,26 @@ async def upload_for_intervention(request: web.Request) -> web.Response:
 async def list_interventions(request: web.Request) -> web.Response:
     actor = fleet_customer(request)
     query = read_query(request, CustomerInterventionsQuery)
+    return await listed(request, query, actor.organisation_id, oldest_first=False)
+
+
+async def listed(
+    request: web.Request,
+    query: CustomerInterventionsQuery | AgentInterventionsQuery,
+    organisation_id: uuid.UUID | None,
+    *,
+    oldest_first: bool,
+) -> web.Response:
+    """One page of interventions (every organisation's for None), as the answer."""
     try:
         result = await queries.list_interventions(
             request.app[DB_POOL],
-            organisation_id=actor.organisation_id,
+            organisation_id=organisation_id,
             asset_id=query.asset_id,
             status=query.status,
             cursor=query.cursor,
             limit=query.limit,
-            oldest_first=False,
+            oldest_first=oldest_first,
         )
     except BadCursor:
         raise bad_cursor() from None

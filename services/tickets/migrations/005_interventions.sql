@@ -77,6 +77,9 @@ CREATE INDEX interventions_by_organisation
     ON interventions (organisation_id, requested_at DESC, intervention_id DESC);
 CREATE INDEX interventions_by_status ON interventions (status, requested_at, intervention_id);
 
+-- A ticket may be about one of the organisation's machines (fleet's asset history shows it).
+ALTER TABLE tickets ADD COLUMN asset_id uuid;
+
 -- Attachments are uploaded the same way, and claimed by a ticket or by an intervention.
 ALTER TABLE attachments ADD COLUMN intervention_id uuid REFERENCES interventions;
 CREATE INDEX attachments_by_intervention ON attachments (intervention_id);

@@ -174,7 +174,17 @@ async def test_unknown_and_other_organisations_machines_are_not_found(
     tickets_only = tickets.customer(organisation)  # the tickets module, not the fleet one
     refused = await tickets_only.call("POST", "/interventions", json=request_body(mine))
     assert refused.status == 403
+    # A ticket may be about a machine: one of the organisation's.
+    foreign = await tickets_only.call(
+        "POST",
+        "/tickets",
+        json={"title": "Copies pâles", "description": "x", "asset_id": str(theirs.asset_id)},
+    )
+    assert foreign.status == 422
+    assert [e["field"] for e in foreign.body["errors"]] == ["asset_id"]
     assert (await tickets.sql("SELECT count(*) AS n FROM events"))[0]["n"] == 0
+    about = await tickets_only.open(asset_id=str(mine.asset_id))
+    assert about["asset_id"] == str(mine.asset_id)
 
 
 async def test_machines_not_covered_are_flagged_or_refused_as_the_vendor_chose(
