@@ -178,7 +178,12 @@ async def test_unknown_and_other_organisations_machines_are_not_found(
     foreign = await tickets_only.call(
         "POST",
         "/tickets",
-        json={"title": "Copies pâles", "description": "x", "asset_id": str(theirs.asset_id)},
+        json={
+            "title": "Copies pâles",
+            "description": "x",
+            "requester_email": "claire@client.example",
+            "asset_id": str(theirs.asset_id),
+        },
     )
     assert foreign.status == 422
     assert [e["field"] for e in foreign.body["errors"]] == ["asset_id"]
