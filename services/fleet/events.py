@@ -274,8 +274,8 @@ class ContractDetached(DomainEvent):
 
 @registry.register
 class MeterReadingRecorded(DomainEvent):
-    """Meter values of an asset, each at least the last accepted one. `recorded_by` is the
-    user who entered it (None from the ERP); a customer's reading is confirmed by email."""
+    """Meter values of an asset, each at least the last accepted one, entered by a customer
+    or by the vendor's staff (`recorded_by`); a customer's reading is confirmed by email."""
 
     type: ClassVar[str] = "guichet.fleet.MeterReadingRecorded"
     version: ClassVar[int] = 1

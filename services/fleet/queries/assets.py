@@ -36,7 +36,9 @@ class FleetFilters(Paging):
     site_id: uuid.UUID | None = None
     model_id: uuid.UUID | None = None
     contract_id: uuid.UUID | None = None
-    status: list[AssetStatus] | None = None
+    status: list[AssetStatus] | None = Field(
+        default=None, description="Default: every status but withdrawn"
+    )
     q: Words | None = Field(
         default=None,
         description="Words found in the serial number, model, product reference, site,"
@@ -112,6 +114,8 @@ async def list_assets(
             where.add(f"a.{name} = {{}}", value)
     if filters.status:
         where.add("a.status = ANY({}::text[])", [status.value for status in filters.status])
+    else:  # machines taken back stay in the records, out of the way
+        where.add("a.status <> 'withdrawn'")
     if filters.q:
         where.add(
             "concat_ws(' ', a.serial_number, m.code, m.name, m.manufacturer, a.product_reference,"

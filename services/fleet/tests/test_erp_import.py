@@ -102,7 +102,11 @@ async def test_the_same_batch_twice_changes_nothing_the_second_time(fleet: Fleet
         ("asset", "updated"),
     ]
     history = await claire.ok("GET", f"/fleet/assets/{asset['asset_id']}/history")
-    assert [entry["kind"] for entry in history["entries"]] == ["AssetRelocated", "AssetRegistered"]
+    assert [entry["kind"] for entry in history["entries"]] == [
+        "AssetRelocated",
+        "ContractEnded",
+        "AssetRegistered",
+    ]
     assert [
         c["reference"]
         for c in (await claire.ok("GET", f"/fleet/assets/{asset['asset_id']}/consumables"))[

@@ -244,3 +244,42 @@ async def test_the_daily_reminder_names_each_asset_once_per_due_date(fleet: Flee
         )
     finally:
         await pool.close()
+
+
+async def test_an_asset_moves_changes_contract_and_is_withdrawn_each_step_in_its_history(
+    fleet: FleetUnderTest,
+) -> None:
+    organisation, code = await fleet.organisation()
+    equipped = await fleet.equip(organisation, code)
+    office = fleet.staff()
+    annex = await office.ok(
+        "POST",
+        "/agent/fleet/sites",
+        201,
+        json={
+            "organisation_id": str(organisation),
+            "name": "Annexe de Metz",
+            "address": {"line1": "1 rue Serpenoise", "city": "Metz"},
+        },
+    )
+    placement = f"/agent/fleet/assets/{equipped.asset_id}/placement"
+    moved = {"site_id": annex["site_id"], "location": "RDC", "contract_id": None}
+    page = await office.ok("PUT", placement, json=moved)
+    assert (page["asset"]["site_name"], page["contract"]) == ("Annexe de Metz", None)
+    assert await office.ok("PUT", placement, json=moved) == page  # the same again: no change
+    await office.ok("PUT", placement, json={**moved, "status": "withdrawn", "reason": "repris"})
+    refused = await office.call("PUT", placement, json={**moved, "location": "1er"})
+    assert refused.status == 409, refused.body
+
+    claire = fleet.customer(organisation)
+    assert (await claire.ok("GET", "/fleet/assets"))["assets"] == []
+    listed = await claire.ok("GET", "/fleet/assets", params={"status": "withdrawn"})
+    assert [asset["status"] for asset in listed["assets"]] == ["withdrawn"]
+    kinds, cursor = [], None
+    while True:
+        params = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        page = await claire.ok("GET", f"/fleet/assets/{equipped.asset_id}/history", params=params)
+        kinds += [entry["kind"] for entry in page["entries"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert kinds == ["AssetStatusChanged", "ContractDetached", "AssetRelocated", "AssetRegistered"]

@@ -3,10 +3,7 @@ first), and the same rows for the export."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.tickets.domain_types import Department, Priority, TicketStatus, TicketType
 from services.tickets.queries.views import TicketSummary
-from shared.http.problems import Problem
+from shared.pagination import decode_cursor, encode_cursor
 
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -55,37 +52,6 @@ class CustomerListQuery(TicketFilters, Paging):
 
 class AgentListQuery(AgentTicketFilters, Paging):
     pass
-
-
-class BadCursor(ValueError):
-    """A cursor this service did not hand out."""
-
-
-def bad_cursor() -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        "Some fields are missing or invalid.",
-        type_="https://guichet.dev/problems/validation",
-        errors=[{"field": "cursor", "message": "Use the next_cursor of a page.", "code": "cursor"}],
-    )
-
-
-def encode_cursor(updated_at: dt.datetime, ticket_id: uuid.UUID) -> str:
-    raw = json.dumps([updated_at.isoformat(), str(ticket_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        updated_at, ticket_id = json.loads(raw)
-        moment = dt.datetime.fromisoformat(updated_at)
-        if moment.tzinfo is None:
-            raise BadCursor
-        return moment, uuid.UUID(ticket_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise BadCursor from error
 
 
 FIRST_RESPONSE_OVERDUE = (
@@ -212,7 +178,7 @@ async def _page(
         *where.arguments,
     )
     if cursor is not None:
-        after_updated, after_id = decode_cursor(cursor)
+        after_updated, after_id = decode_cursor(cursor, (dt.datetime, uuid.UUID))
         where.add("(t.updated_at, t.ticket_id) < ({}, {})", after_updated, after_id)
     rows = await connection.fetch(
         f"SELECT {SUMMARY_COLUMNS} {FROM} {where.sql()}"
