@@ -256,6 +256,8 @@ class InterventionScheduled(ToldToRequester):
 
 @registry.register
 class InterventionStarted(InterventionEvent):
+    """The technician started the scheduled intervention."""
+
     type: ClassVar[str] = "guichet.tickets.InterventionStarted"
     version: ClassVar[int] = 1
 
@@ -264,6 +266,8 @@ class InterventionStarted(InterventionEvent):
 
 @registry.register
 class InterventionCompleted(InterventionEvent):
+    """The intervention is done, with what was done as the customer may read it."""
+
     type: ClassVar[str] = "guichet.tickets.InterventionCompleted"
     version: ClassVar[int] = 1
 
