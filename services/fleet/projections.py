@@ -92,7 +92,8 @@ async def _project_one(
         case SiteRegistered():
             await connection.execute(
                 "INSERT INTO sites (site_id, organisation_id, name, address, erp_reference,"
-                " registered_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                " registered_at, updated_at, version, branch_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
                 event.site_id,
                 event.organisation_id,
                 event.name,
@@ -100,16 +101,18 @@ async def _project_one(
                 event.erp_reference,
                 at,
                 version,
+                event.branch_id,
             )
         case SiteUpdated():
             await connection.execute(
-                "UPDATE sites SET name = $2, address = $3, updated_at = $4, version = $5"
-                " WHERE site_id = $1",
+                "UPDATE sites SET name = $2, address = $3, updated_at = $4, version = $5,"
+                " branch_id = $6 WHERE site_id = $1",
                 event.site_id,
                 event.name,
                 event.address.model_dump(mode="json"),
                 at,
                 version,
+                event.branch_id,
             )
         case ContractRegistered():
             await _contract(connection, event, record, new=True)

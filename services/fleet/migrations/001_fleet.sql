@@ -4,7 +4,8 @@
 CREATE TABLE organisations (
     organisation_id uuid PRIMARY KEY,
     code            text NOT NULL UNIQUE,
-    legal_name      text NOT NULL
+    legal_name      text NOT NULL,
+    branches        uuid[] NOT NULL DEFAULT '{}'
 );
 
 CREATE TABLE sites (
@@ -12,6 +13,7 @@ CREATE TABLE sites (
     organisation_id uuid NOT NULL,
     name            text NOT NULL,
     address         jsonb NOT NULL,
+    branch_id       uuid,
     erp_reference   text UNIQUE,
     registered_at   timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,

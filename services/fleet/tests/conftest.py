@@ -16,7 +16,7 @@ from conftest import Infrastructure
 from services.fleet.app import create_app
 from services.fleet.settings import FleetSettings
 from services.identity import events as identity
-from services.identity.domain_types import OrganisationDetails
+from services.identity.domain_types import Branch, OrganisationDetails
 from services.tickets.tests.conftest import Client
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
@@ -72,7 +72,9 @@ class FleetUnderTest(ServiceUnderTest):
         """One of identity's events, as identity publishes it; returns once fleet handled it."""
         await self.consumed("identity", event, organisation)
 
-    async def organisation(self, name: str = "Imprimerie Martin") -> tuple[uuid.UUID, str]:
+    async def organisation(
+        self, name: str = "Imprimerie Martin", branches: tuple[Branch, ...] = ()
+    ) -> tuple[uuid.UUID, str]:
         """A customer organisation registered in identity: its id and code."""
         organisation_id = uuid.uuid4()
         code = f"C{organisation_id.hex[:8].upper()}"
@@ -82,7 +84,7 @@ class FleetUnderTest(ServiceUnderTest):
             status="active",
             language="fr",
             currency="EUR",
-            details=OrganisationDetails(legal_name=name),
+            details=OrganisationDetails(legal_name=name, branches=branches),
         )
         await self.publish_identity(event, organisation_id)
         return organisation_id, code

@@ -9,6 +9,7 @@ from services.tickets.api import (
     agent,
     agent_interventions,
     attachments,
+    choices,
     customer,
     interventions,
     listing,
@@ -17,6 +18,7 @@ from services.tickets.api import (
 
 route_tables: tuple[web.RouteTableDef, ...] = (
     listing.routes,
+    choices.routes,
     live.routes,
     attachments.routes,
     customer.routes,

@@ -17,13 +17,12 @@ from services.tickets.api.customer import MessageRequest
 from services.tickets.domain import allowed_from
 from services.tickets.domain_types import AuthorSide, Department, TicketStatus
 from services.tickets.queries import page
-from services.tickets.queries.listing import AgentListQuery, list_tickets
+from services.tickets.queries.listing import AgentListQuery, BadCursor, bad_cursor, list_tickets
 from services.tickets.queries.views import AgentTicketPage, TicketList, TicketView
 from shared.eventstore import EventContext, EventStore
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
 from shared.http.problems import Problem, path_id, read_json, read_query
-from shared.pagination import BadCursor, bad_cursor
 
 routes = web.RouteTableDef()
 Body = TypeVar("Body", bound=BaseModel)
@@ -67,7 +66,7 @@ async def queue(request: web.Request) -> web.Response:
     actor = staff(request)
     query = read_query(request, AgentListQuery)
     try:
-        tickets, next_cursor, unread = await list_tickets(
+        result = await list_tickets(
             request.app[DB_POOL],
             reader=actor.user_id,
             organisation_id=None,
@@ -77,7 +76,6 @@ async def queue(request: web.Request) -> web.Response:
         )
     except BadCursor:
         raise bad_cursor() from None
-    result = TicketList(tickets=tickets, next_cursor=next_cursor, unread_tickets=unread)
     return web.json_response(result.model_dump(mode="json"))
 
 

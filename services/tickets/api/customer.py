@@ -29,12 +29,11 @@ from services.tickets.domain_types import (
     TicketType,
 )
 from services.tickets.queries import page
-from services.tickets.queries.listing import CustomerListQuery, list_tickets
+from services.tickets.queries.listing import BadCursor, CustomerListQuery, bad_cursor, list_tickets
 from services.tickets.queries.views import TicketList, TicketPage, TicketView
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
 from shared.http.problems import Problem, path_id, read_json, read_query
-from shared.pagination import BadCursor, bad_cursor
 
 routes = web.RouteTableDef()
 TAGS = ("tickets",)
@@ -134,7 +133,7 @@ async def list_organisation_tickets(request: web.Request) -> web.Response:
     actor = customer(request)
     query = read_query(request, CustomerListQuery)
     try:
-        tickets, next_cursor, unread = await list_tickets(
+        result = await list_tickets(
             request.app[DB_POOL],
             reader=actor.user_id,
             organisation_id=actor.organisation_id,
@@ -144,7 +143,6 @@ async def list_organisation_tickets(request: web.Request) -> web.Response:
         )
     except BadCursor:
         raise bad_cursor() from None
-    result = TicketList(tickets=tickets, next_cursor=next_cursor, unread_tickets=unread)
     return web.json_response(result.model_dump(mode="json"))
 
 
