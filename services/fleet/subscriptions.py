@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.fleet.tickets_history import tickets_subscription
 from services.identity import events as identity
 from shared.consumer import ReceivedEvent, Subscription
 from shared.kafka import service_topic
@@ -42,5 +43,6 @@ def subscriptions(kafka_namespace: str) -> list[Subscription]:
                 identity.OrganisationRegistered.type: organisation_known,
                 identity.OrganisationDetailsChanged.type: organisation_known,
             },
-        )
+        ),
+        tickets_subscription(kafka_namespace),
     ]

@@ -111,6 +111,9 @@ ROUTES: tuple[Route, ...] = (
     # tickets
     Route("/api/tickets", "tickets", module=Module.TICKETS),
     Route("/api/agent/tickets", "tickets", roles=VENDOR_STAFF),
+    # interventions on a machine: tickets' service, the fleet module's
+    Route("/api/interventions", "tickets", module=Module.FLEET),
+    Route("/api/agent/interventions", "tickets", roles=VENDOR_STAFF),
     # notifications
     Route("/api/me/notification-preferences", "notifications", exact=True),
     Route("/api/organisation/email-log", "notifications", roles=CUSTOMER_ADMINS, exact=True),

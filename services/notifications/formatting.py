@@ -8,6 +8,12 @@ from zoneinfo import ZoneInfo
 
 SUPPORTED_LANGUAGES = ("fr", "en")
 
+# A ticket's priority, an intervention's urgency.
+PRIORITY_LABELS = {
+    "fr": {"low": "basse", "normal": "normale", "high": "haute", "urgent": "urgente"},
+    "en": {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"},
+}
+
 _MONTHS = {
     "fr": [
         "janvier", "février", "mars", "avril", "mai", "juin",
