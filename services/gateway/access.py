@@ -10,6 +10,7 @@ from aiohttp import web
 
 from services.gateway.blocklist import BlockedMemberships
 from services.gateway.routes import Route
+from shared.auth.claims import Role
 from shared.http.client_ip import IPAddress
 from shared.http.principal import Principal, forbidden
 from shared.http.problems import Problem
@@ -74,7 +75,18 @@ def check_branch(principal: Principal, request: web.Request) -> None:
 
 
 def check_route_rights(principal: Principal, route: Route) -> None:
+    if principal.role is Role.SERVICE:
+        check_scope(principal, route)
     if route.roles is not None and principal.role not in route.roles:
         raise forbidden("Your role does not allow this.")
     if route.module is not None and not principal.has_module(route.module):
         raise forbidden(f"Your access does not include the {route.module.value} module.")
+
+
+def check_scope(principal: Principal, route: Route) -> None:
+    """An internal system (client credentials) reaches only the routes open to systems, and
+    only with the scope the route names: a token for one job opens nothing else."""
+    if route.scope is None:
+        raise forbidden("This route is not open to internal systems.")
+    if route.scope not in principal.scopes:
+        raise forbidden(f"This client's tokens need the {route.scope} scope here.")

@@ -35,6 +35,9 @@ class Route:
     """Counted against the per-IP limit of credential attempts."""
     pages: bool = False
     """The web portal's pages: not part of the API (no OpenAPI document, never under /api)."""
+    scope: str | None = None
+    """The scope an internal system's token (role `service`) needs here. Internal systems get
+    through only routes that name one, and that allow their role."""
 
     @property
     def upstream_prefix(self) -> str:
@@ -65,6 +68,7 @@ GET = frozenset({"GET", "HEAD"})
 CUSTOMER_ADMINS = frozenset({Role.CUSTOMER_ADMIN})
 VENDOR_STAFF = VENDOR_ROLES
 VENDOR_ADMINS = frozenset({Role.VENDOR_ADMIN})
+BACK_OFFICE_AND_SYSTEMS = frozenset({Role.VENDOR_BACK_OFFICE, Role.VENDOR_ADMIN, Role.SERVICE})
 
 
 def _identity_public(path: str, methods: frozenset[str] = POST, **options: bool) -> Route:
@@ -107,12 +111,28 @@ ROUTES: tuple[Route, ...] = (
     # tickets
     Route("/api/tickets", "tickets", module=Module.TICKETS),
     Route("/api/agent/tickets", "tickets", roles=VENDOR_STAFF),
+    # interventions on a machine: tickets' service, the fleet module's
+    Route("/api/interventions", "tickets", module=Module.FLEET),
+    Route("/api/agent/interventions", "tickets", roles=VENDOR_STAFF),
     # notifications
     Route("/api/me/notification-preferences", "notifications", exact=True),
     Route("/api/organisation/email-log", "notifications", roles=CUSTOMER_ADMINS, exact=True),
     Route("/api/email-log", "notifications", roles=VENDOR_STAFF, exact=True),
     Route("/api/organisation/webhooks", "notifications", roles=CUSTOMER_ADMINS),
-    # billing, fleet, orders: add their rows as they arrive, e.g.
+    # fleet
+    Route("/api/fleet", "fleet", module=Module.FLEET),
+    Route("/api/meter-readings", "fleet", module=Module.METER_READINGS),
+    Route("/api/agent/fleet", "fleet", roles=VENDOR_STAFF),
+    # the vendor's ERP (client credentials with the scope) or the back office
+    Route(
+        "/api/import/fleet",
+        "fleet",
+        roles=BACK_OFFICE_AND_SYSTEMS,
+        methods=POST,
+        exact=True,
+        scope="fleet:import",
+    ),
+    # billing, orders: add their rows as they arrive, e.g.
     # Route("/api/invoices", "billing", module=Module.INVOICES),
     # the web portal: every other path (its pages check the session themselves)
     Route("/", "web", public=True, pages=True),

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 SUPPORTED_LANGUAGES = ("fr", "en")
+
+# A ticket's priority, an intervention's urgency.
+PRIORITY_LABELS = {
+    "fr": {"low": "basse", "normal": "normale", "high": "haute", "urgent": "urgente"},
+    "en": {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"},
+}
 
 _MONTHS = {
     "fr": [
@@ -43,3 +49,11 @@ def format_moment(moment: datetime, language: str, zone: ZoneInfo) -> str:
         return f"{day} {month} {local.year} à {local:%H:%M} ({where})"
     where = "UTC" if universal else f"{place} time"
     return f"{local.day} {month} {local.year} at {local:%H:%M} ({where})"
+
+
+def format_day(day: date, language: str) -> str:
+    """'1er mars 2026' / '1 March 2026'."""
+    month = _MONTHS[language][day.month - 1]
+    if language == "fr":
+        return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
+    return f"{day.day} {month} {day.year}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from services.notifications.formatting import format_moment
+from services.notifications.formatting import format_day, format_moment
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -45,7 +45,15 @@ class EmailRenderer:
             when = datetime.fromisoformat(value) if isinstance(value, str) else value
             return format_moment(when, context["language"], zone)
 
+        @pass_context
+        def day(context: Context, value: date | str) -> str:
+            """A date in the email's language (ISO text too, as parked values hold it)."""
+            return format_day(
+                date.fromisoformat(value) if isinstance(value, str) else value, context["language"]
+            )
+
         self.environment.filters["moment"] = moment
+        self.environment.filters["day"] = day
 
     def render(self, template: str, language: str, values: dict[str, Any]) -> RenderedEmail:
         context = {"vendor_name": self.vendor_name, "language": language, **values}

@@ -60,3 +60,24 @@ class AuthorSide(StrEnum):
 
     CUSTOMER = "customer"
     AGENT = "agent"
+
+
+class InterventionStatus(StrEnum):
+    """An intervention on a machine (seed 003): the vendor validates and schedules it, a
+    technician does it. Only a request still waiting may be cancelled by the customer."""
+
+    WAITING_FOR_VALIDATION = "waiting_for_validation"
+    """"En attente de validation / À planifier": requested, not scheduled yet."""
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class UncoveredInterventions(StrEnum):
+    """What the vendor does with a request on a machine whose contract does not cover
+    interventions (or that has no contract in force)."""
+
+    REFUSE = "refuse"
+    FLAG = "flag"
+    """Accepted, and marked not covered for the agent who validates it (usually billed)."""

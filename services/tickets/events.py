@@ -2,6 +2,10 @@
 
 Everything in these events but `InternalNoteAdded` may be shown to the ticket's organisation;
 an internal note's text and attachments appear in no other event.
+
+Interventions on a machine are their own aggregate (docs/decisions/0012): every one of their
+events names its organisation, its number and its asset, so a subscriber (fleet's asset
+history, notifications) needs no lookup.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr
 from services.tickets.domain_types import (
     AuthorSide,
     Department,
+    InterventionStatus,
     Nature,
     Priority,
     Severity,
@@ -69,6 +74,8 @@ class TicketOpened(DomainEvent):
     first_response_due_at: dt.datetime | None = None
     resolution_due_at: dt.datetime | None = None
     duplicate_of: uuid.UUID | None = None
+    asset_id: uuid.UUID | None = None
+    """The organisation's machine (fleet's asset) the ticket is about, if any."""
 
 
 @registry.register
@@ -182,3 +189,91 @@ class TicketDuplicated(DomainEvent):
     ticket_id: uuid.UUID
     duplicate_id: uuid.UUID
     duplicated_by: uuid.UUID
+
+
+# --- interventions on a machine ---------------------------------------------------------------
+
+
+class InterventionEvent(DomainEvent):
+    """What every intervention event carries."""
+
+    intervention_id: uuid.UUID
+    number: int
+    """Drawn from the tickets' numbers: a number quoted on the phone names one request."""
+    organisation_id: uuid.UUID
+    asset_id: uuid.UUID
+
+
+@registry.register
+class InterventionRequested(InterventionEvent):
+    """A customer asked for a technician on one of their machines (waiting for validation)."""
+
+    type: ClassVar[str] = "guichet.tickets.InterventionRequested"
+    version: ClassVar[int] = 1
+
+    serial_number: str
+    model_name: str
+    site_name: str
+    location: str
+    nature: str
+    """A code of the vendor's list of natures (GUICHET_INTERVENTION_NATURES)."""
+    nature_labels: dict[str, str]
+    """The nature in each language the vendor gave, as it was when requested."""
+    error_code: str | None
+    details: str
+    urgency: Priority
+    requested_by: uuid.UUID
+    requester_email: EmailStr
+    contract_id: uuid.UUID | None
+    contract_number: str | None
+    covered: bool
+    """False: the machine's contract in force does not cover interventions (or it has none),
+    and the vendor accepts such requests flagged (GUICHET_INTERVENTION_UNCOVERED=flag)."""
+    attachments: tuple[AttachmentRef, ...] = ()
+
+
+@registry.register
+class InterventionScheduled(InterventionEvent):
+    """A date and a technician (again, when `from_status` is scheduled: rescheduled)."""
+
+    type: ClassVar[str] = "guichet.tickets.InterventionScheduled"
+    version: ClassVar[int] = 1
+
+    from_status: InterventionStatus
+    scheduled_for: dt.datetime
+    technician: str
+    scheduled_by: uuid.UUID
+
+
+@registry.register
+class InterventionStarted(InterventionEvent):
+    type: ClassVar[str] = "guichet.tickets.InterventionStarted"
+    version: ClassVar[int] = 1
+
+    started_by: uuid.UUID
+
+
+@registry.register
+class InterventionCompleted(InterventionEvent):
+    type: ClassVar[str] = "guichet.tickets.InterventionCompleted"
+    version: ClassVar[int] = 1
+
+    completed_by: uuid.UUID
+    report: str | None = None
+    """What was done, as the customer may read it."""
+
+
+@registry.register
+class InterventionCancelled(InterventionEvent):
+    """The customer cancelled a request still waiting for validation, saying why; the
+    requester is named so the confirmation reaches them."""
+
+    type: ClassVar[str] = "guichet.tickets.InterventionCancelled"
+    version: ClassVar[int] = 1
+
+    cancelled_by: uuid.UUID
+    comment: str
+    requested_by: uuid.UUID
+    requester_email: EmailStr
+    serial_number: str
+    model_name: str

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from services.tickets import directory, projections
+from services.tickets import directory, fleet_copy, projections
 from services.tickets.attachments import uploads
 from services.tickets.domain import NewTicket, Ticket
 from services.tickets.domain.service_levels import ServiceLevels
@@ -25,6 +25,7 @@ from services.tickets.domain_types import (
     TicketType,
 )
 from services.tickets.events import AttachmentRef
+from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 from shared.eventstore import EventContext, EventStore, RecordedEvent
 
@@ -62,6 +63,7 @@ class OpenTicket:
     wished_delivery_date: dt.date | None = None
     reference_1: str | None = None
     reference_2: str | None = None
+    asset_id: uuid.UUID | None = None
     attachment_ids: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -71,15 +73,38 @@ class SupportRules:
     support_contract_required: bool
 
 
-async def _claimed(
+async def claim_uploads(
     connection: asyncpg.Connection, attachment_ids: list[uuid.UUID], uploader: uuid.UUID
 ) -> tuple[AttachmentRef, ...]:
+    """The uploader's uploads, claimed for what this transaction attaches them to."""
     refs = await uploads.claim(connection, attachment_ids, uploader)
     if refs is None:
         raise InvalidReference(
             "attachment_ids", "Upload the files first; each can be attached once, by you."
         )
     return refs
+
+
+async def append(
+    connection: asyncpg.Connection,
+    store: EventStore,
+    stream_id: uuid.UUID,
+    aggregate: Aggregate,
+    events: list[DomainEvent],
+    context: EventContext,
+) -> list[RecordedEvent]:
+    """The aggregate's new events, expecting the version it was loaded at, and the read
+    models they change (a ticket's or an intervention's), in the caller's transaction."""
+    recorded = await store.append(
+        connection,
+        stream_id=str(stream_id),
+        stream_type=aggregate.STREAM_TYPE,
+        expected_version=aggregate.version,
+        events=events,
+        context=context,
+    )
+    await projections.project(connection, store, recorded)
+    return recorded
 
 
 async def _append(
@@ -89,16 +114,7 @@ async def _append(
     events: list[DomainEvent],
     context: EventContext,
 ) -> list[RecordedEvent]:
-    recorded = await store.append(
-        connection,
-        stream_id=str(ticket.ticket_id),
-        stream_type=Ticket.STREAM_TYPE,
-        expected_version=ticket.version,
-        events=events,
-        context=context,
-    )
-    await projections.project(connection, store, recorded)
-    return recorded
+    return await append(connection, store, ticket.ticket_id, ticket, events, context)
 
 
 async def _load(connection: asyncpg.Connection, store: EventStore, ticket_id: uuid.UUID) -> Ticket:
@@ -145,11 +161,15 @@ async def _new_ticket(
         connection, organisation, command.contract_id
     ):
         raise InvalidReference("contract_id", "This is not a contract of your organisation.")
+    if command.asset_id is not None and not await fleet_copy.is_asset_of(
+        connection, organisation, command.asset_id
+    ):
+        raise InvalidReference("asset_id", "This is not a machine of your organisation.")
     if rules.support_contract_required and not await directory.has_support_contract(
         connection, organisation, command.contract_id
     ):
         raise SupportContractRequired
-    attachments = await _claimed(connection, command.attachment_ids, command.opened_by)
+    attachments = await claim_uploads(connection, command.attachment_ids, command.opened_by)
     number = await connection.fetchval("SELECT nextval('ticket_number')")
     first_response_due, resolution_due = rules.service_levels.due_times(
         dt.datetime.now(dt.UTC), command.priority
@@ -178,6 +198,7 @@ async def _new_ticket(
         first_response_due_at=first_response_due,
         resolution_due_at=resolution_due,
         duplicate_of=duplicate_of,
+        asset_id=command.asset_id,
     )
 
 
@@ -211,7 +232,7 @@ async def post_message(
     message_id = uuid.uuid4()
     async with pool.acquire() as connection, connection.transaction():
         ticket = await _load(connection, store, ticket_id)
-        attachments = await _claimed(connection, attachment_ids, author_id)
+        attachments = await claim_uploads(connection, attachment_ids, author_id)
         if resume:
             events = ticket.resume(
                 message_id=message_id, author_id=author_id, body=body, attachments=attachments
@@ -241,7 +262,7 @@ async def add_internal_note(
     note_id = uuid.uuid4()
     async with pool.acquire() as connection, connection.transaction():
         ticket = await _load(connection, store, ticket_id)
-        attachments = await _claimed(connection, attachment_ids, author_id)
+        attachments = await claim_uploads(connection, attachment_ids, author_id)
         events = ticket.add_internal_note(
             note_id=note_id, author_id=author_id, body=body, attachments=attachments
         )
@@ -323,6 +344,7 @@ async def duplicate(
             severity=Severity(row["severity"]) if row["severity"] else None,
             reference_1=row["reference_1"],
             reference_2=row["reference_2"],
+            asset_id=row["asset_id"],
         )
         new = await _new_ticket(connection, rules, command, duplicate_of=original_id)
         await _append(connection, store, original, marked, context)

@@ -18,7 +18,14 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from services.tickets.events import InternalNoteAdded
+from services.tickets.events import (
+    InternalNoteAdded,
+    InterventionCancelled,
+    InterventionCompleted,
+    InterventionRequested,
+    InterventionScheduled,
+    InterventionStarted,
+)
 from shared.cloudevents import CloudEvent
 from shared.kafka import ensure_topics
 
@@ -26,6 +33,17 @@ log = structlog.get_logger(__name__)
 # A stream that falls this far behind is closed; the browser's EventSource reconnects.
 QUEUE_SIZE = 256
 STAFF_ONLY = frozenset({InternalNoteAdded.type})
+# The stream is the tickets module's: interventions (the fleet module's) are not on it.
+NOT_TICKETS = frozenset(
+    event.type
+    for event in (
+        InterventionRequested,
+        InterventionScheduled,
+        InterventionStarted,
+        InterventionCompleted,
+        InterventionCancelled,
+    )
+)
 
 
 @dataclass(eq=False)
@@ -38,6 +56,8 @@ class Listener:
     )
 
     def wants(self, event: CloudEvent) -> bool:
+        if event.type in NOT_TICKETS:
+            return False
         if self.ticket_id is not None and event.subject != str(self.ticket_id):
             return False
         if self.organisation_id is None:

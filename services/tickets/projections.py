@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.tickets import intervention_projections
 from services.tickets.domain_types import AuthorSide, TicketStatus
 from services.tickets.events import (
     AttachmentRef,
     InternalNoteAdded,
+    InterventionEvent,
     TicketAssigned,
     TicketClosed,
     TicketDuplicated,
@@ -32,6 +34,9 @@ async def _project_one(
     connection: asyncpg.Connection, store: EventStore, record: RecordedEvent
 ) -> None:
     event = store.decode(record)
+    if isinstance(event, InterventionEvent):
+        await intervention_projections.project_one(connection, event, record)
+        return
     at = record.recorded_at
     match event:
         case TicketOpened():
@@ -133,9 +138,9 @@ async def _opened(
         " priority, status, requester_email, opened_at, updated_at, version, requester_id,"
         " opened_by, ticket_type, department, contract_id, product, site, product_version,"
         " nature, severity, wished_delivery_date, reference_1, reference_2,"
-        " first_response_due_at, resolution_due_at, duplicate_of, search_vector)"
+        " first_response_due_at, resolution_due_at, duplicate_of, asset_id, search_vector)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,"
+        " $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
         " setweight(ticket_text_vector($4), 'A') || ticket_text_vector($5))",
         event.ticket_id,
         record.organisation_id,
@@ -163,6 +168,7 @@ async def _opened(
         event.first_response_due_at,
         event.resolution_due_at,
         event.duplicate_of,
+        event.asset_id,
     )
     await _attach(connection, event.ticket_id, event.attachments, internal=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Self
 
@@ -9,10 +10,23 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_valida
 
 from services.tickets.attachments.s3 import S3Location
 from services.tickets.domain.service_levels import ServiceLevels
-from services.tickets.domain_types import Priority
+from services.tickets.domain_types import Priority, UncoveredInterventions
 from shared.settings import ServiceSettings
 
 MEBIBYTE = 1024 * 1024
+NATURE_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+LABEL_LANGUAGES = ("fr", "en")
+
+# Seed 003's "nature de l'intervention", for office equipment; a vendor sets its own list.
+DEFAULT_NATURES: dict[str, dict[str, str]] = {
+    "breakdown": {"fr": "Panne", "en": "Breakdown"},
+    "paper_jam": {"fr": "Bourrage papier", "en": "Paper jam"},
+    "print_quality": {"fr": "Qualité d'impression", "en": "Print quality"},
+    "network_scan": {"fr": "Réseau / numérisation", "en": "Network / scanning"},
+    "installation": {"fr": "Installation / déménagement", "en": "Installation / move"},
+    "training": {"fr": "Formation", "en": "Training"},
+    "other": {"fr": "Autre", "en": "Other"},
+}
 
 
 class TicketsSettings(ServiceSettings):
@@ -66,6 +80,34 @@ class TicketsSettings(ServiceSettings):
         gt=0,
         description="Uploads never attached to a message are deleted after this many hours",
     )
+
+    intervention_natures: dict[str, dict[str, str]] = Field(
+        default=DEFAULT_NATURES,
+        description="The natures of intervention customers choose from, in order, JSON:"
+        ' {"breakdown": {"fr": "Panne", "en": "Breakdown"}, …}',
+    )
+    intervention_uncovered: UncoveredInterventions = Field(
+        default=UncoveredInterventions.FLAG,
+        description="A request on a machine whose contract does not cover interventions:"
+        " refuse it, or accept it flagged not covered",
+    )
+
+    @field_validator("intervention_natures")
+    @classmethod
+    def _natures_have_codes_and_labels(
+        cls, natures: dict[str, dict[str, str]]
+    ) -> dict[str, dict[str, str]]:
+        if not natures:
+            raise ValueError("give at least one nature")
+        for code, labels in natures.items():
+            if not NATURE_CODE.match(code):
+                raise ValueError(
+                    f"nature code {code!r}: lower-case letters, digits and _, at most 40"
+                )
+            missing = [language for language in LABEL_LANGUAGES if not labels.get(language)]
+            if missing:
+                raise ValueError(f"nature {code!r}: give its label in {', '.join(missing)}")
+        return natures
 
     @field_validator("first_response_hours", "resolution_hours")
     @classmethod

@@ -252,6 +252,34 @@ async def test_role_families_guard_back_office_and_organisation_routes(
     assert (await call("GET", f"{gateway_url}/api/organisation", customer_admin))[0] == 200
 
 
+async def test_internal_systems_reach_only_the_routes_that_name_their_scope(
+    running_gateway: Callable[..., AbstractAsyncContextManager[str]],
+    echo_url: str,
+    tickets_url: str,
+    token_issuer: TokenIssuer,
+) -> None:
+    def system(scope: str | None) -> dict[str, str]:
+        return token_issuer.bearer(sub="erp", role="service", scope=scope, sid=None)
+
+    upstreams = {"identity": echo_url, "tickets": tickets_url, "fleet": echo_url}
+    async with running_gateway(upstreams=upstreams) as gateway:
+        importing = f"{gateway}/api/import/fleet"
+        assert (await call("POST", importing, system("fleet:import"), json={}))[0] == 200
+        status, _, problem = await call("POST", importing, system("invoices:read"), json={})
+        assert (status, "fleet:import" in problem["detail"]) == (403, True)
+        back_office = token_issuer.bearer(role="vendor_back_office")
+        assert (await call("POST", importing, back_office, json={}))[0] == 200
+        customer_admin = token_issuer.bearer(org=ORG_A, role="customer_admin")
+        assert (await call("POST", importing, customer_admin, json={}))[0] == 403
+        # A token for one job opens nothing else, not even the routes any user may call.
+        for path in ("/api/me", "/api/tickets", "/api/agent/fleet/assets", "/api/fleet/assets"):
+            status, _, problem = await call("GET", f"{gateway}{path}", system("fleet:import"))
+            assert (status, problem["detail"]) == (
+                403,
+                "This route is not open to internal systems.",
+            ), path
+
+
 async def test_a_user_restricted_to_a_branch_cannot_name_another(
     gateway_url: str, token_issuer: TokenIssuer
 ) -> None:

@@ -11,16 +11,13 @@ from urllib.parse import urljoin
 import asyncpg
 
 from services.notifications import directory
+from services.notifications.formatting import PRIORITY_LABELS
 from services.notifications.mailer import Mailer
+from services.notifications.subscriptions.interventions import intervention_handlers
 from services.tickets import events as tickets_events
 from services.tickets.domain_types import AuthorSide
 from shared.consumer import ReceivedEvent, Subscription
 from shared.kafka import service_topic
-
-PRIORITY_LABELS = {
-    "fr": {"low": "basse", "normal": "normale", "high": "haute", "urgent": "urgente"},
-    "en": {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"},
-}
 
 
 class TicketEmails:
@@ -145,5 +142,6 @@ def tickets_subscription(mailer: Mailer) -> Subscription:
             tickets_events.TicketMessagePosted.type: emails.message_posted,
             tickets_events.TicketSuspended.type: emails.suspended,
             tickets_events.TicketResolved.type: emails.resolved,
+            **intervention_handlers(mailer),
         },
     )

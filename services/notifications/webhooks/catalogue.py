@@ -4,6 +4,7 @@ another service's events is adding their types here (its topic must be subscribe
 
 from __future__ import annotations
 
+from services.fleet import events as fleet
 from services.identity import events as identity
 
 WEBHOOK_EVENT_TYPES: dict[str, str] = {
@@ -25,5 +26,16 @@ WEBHOOK_EVENT_TYPES: dict[str, str] = {
         identity.OrganisationChangeRejected,
         identity.ContactAdded,
         identity.ContactUpdated,
+        # the organisation's equipment (fleet)
+        fleet.SiteRegistered,
+        fleet.ContractRegistered,
+        fleet.ContractTermsChanged,
+        fleet.ContractEnded,
+        fleet.AssetRegistered,
+        fleet.AssetRelocated,
+        fleet.AssetStatusChanged,
+        fleet.ContractAttached,
+        fleet.ContractDetached,
+        fleet.MeterReadingRecorded,
     )
 }

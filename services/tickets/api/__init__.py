@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.tickets.api import agent, attachments, choices, customer, listing, live
+from services.tickets.api import (
+    agent,
+    agent_interventions,
+    attachments,
+    choices,
+    customer,
+    interventions,
+    listing,
+    live,
+)
 
 route_tables: tuple[web.RouteTableDef, ...] = (
     listing.routes,
@@ -14,4 +23,6 @@ route_tables: tuple[web.RouteTableDef, ...] = (
     attachments.routes,
     customer.routes,
     agent.routes,
+    interventions.routes,
+    agent_interventions.routes,
 )

@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import BodyPartReader, web
 
-from services.tickets.api.common import STORAGE, TICKETS_SETTINGS, anyone, visible_ticket
+from services.tickets.api.common import (
+    STORAGE,
+    TICKETS_SETTINGS,
+    Actor,
+    anyone,
+    visible_ticket,
+)
 from services.tickets.attachments import uploads
 from services.tickets.attachments.sniffing import safe_filename
 from services.tickets.attachments.storage import CHUNK, NotStored, TooLarge
@@ -52,7 +58,12 @@ async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
     " after a day.",
 )
 async def upload(request: web.Request) -> web.Response:
-    actor = anyone(request)
+    return await receive_upload(request, anyone(request))
+
+
+async def receive_upload(request: web.Request, actor: Actor) -> web.Response:
+    """Store the request's file as the actor's upload, for a ticket's or an intervention's
+    `attachment_ids`."""
     settings = request.app[TICKETS_SETTINGS]
     part = await _file_part(request)
     try:
@@ -98,6 +109,13 @@ async def download(request: web.Request) -> web.StreamResponse:
         attachment_id,
         include_internal=actor.organisation_id is None,
     )
+    return await send_stored(request, stored)
+
+
+async def send_stored(
+    request: web.Request, stored: uploads.StoredFile | None
+) -> web.StreamResponse:
+    """The file as a download; 404 when there is none (or it is gone from storage)."""
     if stored is None:
         raise Problem(404, "Not found", "There is no such attachment.")
     async with contextlib.aclosing(request.app[STORAGE].read(stored.storage_key)) as chunks:
@@ -107,7 +125,9 @@ async def download(request: web.Request) -> web.StreamResponse:
         except NotStored:
             first = None
         if first is None:
-            log.error("attachment file missing from storage", attachment_id=str(attachment_id))
+            log.error(
+                "attachment file missing from storage", attachment_id=str(stored.attachment_id)
+            )
             raise Problem(404, "Not found", "There is no such attachment.")
         response = await _prepared_download(request, stored)
         await response.write(first)

@@ -13,7 +13,8 @@ from aiohttp import web
 from services.tickets.attachments.storage import AttachmentStorage
 from services.tickets.domain import IllegalTransition, TicketRuleBroken
 from services.tickets.handlers import InvalidReference, SupportContractRequired, SupportRules
-from services.tickets.queries import page
+from services.tickets.intervention_handlers import InterventionRules, NotCovered, UnknownAsset
+from services.tickets.queries import interventions, page
 from services.tickets.settings import TicketsSettings
 from shared.auth.claims import CUSTOMER_ROLES, Module
 from shared.eventstore import EventContext
@@ -27,6 +28,7 @@ STORAGE = web.AppKey("attachment_storage", AttachmentStorage)
 CONFLICT = "https://guichet.dev/problems/ticket-conflict"
 ILLEGAL_TRANSITION = "https://guichet.dev/problems/illegal-transition"
 CONTRACT_REQUIRED = "https://guichet.dev/problems/support-contract-required"
+NOT_COVERED = "https://guichet.dev/problems/intervention-not-covered"
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,13 @@ def _user_id(principal: Principal) -> uuid.UUID:
         raise forbidden("Only a signed-in user can do this.") from None
 
 
-def customer(request: web.Request) -> Actor:
-    """A customer user with the tickets module, acting for their organisation."""
+def customer(request: web.Request, module: Module = Module.TICKETS) -> Actor:
+    """A customer user with the module (tickets; fleet for interventions on its machines),
+    acting for their organisation."""
     principal = acting_principal(request)
     if principal.role not in CUSTOMER_ROLES:
-        raise forbidden("This is the customers' side; vendor staff use /agent/tickets.")
-    require_module(principal, Module.TICKETS)
+        raise forbidden("This is the customers' side; vendor staff use /agent/….")
+    require_module(principal, module)
     return Actor(principal, _user_id(principal), principal.acting_organisation())
 
 
@@ -69,15 +72,32 @@ def staff(request: web.Request) -> Actor:
     return Actor(principal, _user_id(principal), None)
 
 
-def anyone(request: web.Request) -> Actor:
+def anyone(request: web.Request, module: Module = Module.TICKETS) -> Actor:
     """A customer (scoped to their organisation) or vendor staff (every organisation)."""
     principal = acting_principal(request)
-    return staff(request) if principal.is_vendor_staff else customer(request)
+    return staff(request) if principal.is_vendor_staff else customer(request, module)
 
 
 def support_rules(request: web.Request) -> SupportRules:
     settings = request.app[TICKETS_SETTINGS]
     return SupportRules(settings.service_levels, settings.support_contract_required)
+
+
+def intervention_rules(request: web.Request) -> InterventionRules:
+    settings = request.app[TICKETS_SETTINGS]
+    return InterventionRules(settings.intervention_natures, settings.intervention_uncovered)
+
+
+async def visible_intervention(
+    request: web.Request, actor: Actor, intervention_id: uuid.UUID
+) -> uuid.UUID:
+    """The intervention's organisation when the actor may see it; 404 otherwise."""
+    organisation = await interventions.organisation_of(request.app[DB_POOL], intervention_id)
+    if organisation is None or (
+        actor.organisation_id is not None and organisation != actor.organisation_id
+    ):
+        raise Problem(404, "Not found", "There is no such intervention.")
+    return organisation
 
 
 async def visible_ticket(request: web.Request, actor: Actor, ticket_id: uuid.UUID) -> uuid.UUID:
@@ -114,6 +134,23 @@ async def domain_refusals() -> AsyncIterator[None]:
             "Some fields are missing or invalid.",
             type_="https://guichet.dev/problems/validation",
             errors=[{"field": invalid.field, "message": invalid.message, "code": "reference"}],
+        ) from None
+    except UnknownAsset:
+        raise Problem(404, "Not found", "Your organisation has no such machine.") from None
+    except NotCovered as refused:
+        contract = (
+            f"its contract {refused.contract_number} does not cover interventions"
+            if refused.contract_number
+            else "it has no contract in force"
+        )
+        raise Problem(
+            422,
+            "Intervention not covered",
+            f"Machine {refused.serial_number} cannot have an intervention through the portal:"
+            f" {contract}. Contact your sales representative.",
+            type_=NOT_COVERED,
+            serial_number=refused.serial_number,
+            contract_number=refused.contract_number,
         ) from None
     except SupportContractRequired:
         raise Problem(

@@ -66,6 +66,9 @@ class OpenTicketRequest(BaseModel):
     wished_delivery_date: dt.date | None = None
     reference_1: Short | None = None
     reference_2: Short | None = None
+    asset_id: uuid.UUID | None = Field(
+        default=None, description="One of the organisation's machines (fleet) it is about"
+    )
     attachment_ids: AttachmentIds = Field(default_factory=list)
 
 

@@ -103,7 +103,7 @@ async def claim(
     rows = await connection.fetch(
         "SELECT attachment_id, filename, content_type, size FROM attachments"
         " WHERE attachment_id = ANY($1::uuid[]) AND uploaded_by = $2 AND state = 'stored'"
-        " AND ticket_id IS NULL FOR UPDATE",
+        " AND ticket_id IS NULL AND intervention_id IS NULL FOR UPDATE",
         list(dict.fromkeys(attachment_ids)),
         uploaded_by,
     )
@@ -131,20 +131,36 @@ async def for_download(
     return StoredFile(**dict(row)) if row else None
 
 
+async def for_intervention_download(
+    connection: asyncpg.Pool | asyncpg.Connection,
+    intervention_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+) -> StoredFile | None:
+    row = await connection.fetchrow(
+        "SELECT attachment_id, storage_key, filename, content_type, size FROM attachments"
+        " WHERE attachment_id = $1 AND intervention_id = $2 AND state = 'stored'",
+        attachment_id,
+        intervention_id,
+    )
+    return StoredFile(**dict(row)) if row else None
+
+
 async def delete_abandoned(
     pool: asyncpg.Pool, storage: AttachmentStorage, older_than: dt.timedelta
 ) -> int:
     """Delete uploads never attached (and uploads a crash left half-done): file, then row."""
     rows = await pool.fetch(
         "SELECT attachment_id, storage_key FROM attachments"
-        " WHERE ticket_id IS NULL AND uploaded_at < now() - $1::interval LIMIT 500",
+        " WHERE ticket_id IS NULL AND intervention_id IS NULL"
+        " AND uploaded_at < now() - $1::interval LIMIT 500",
         older_than,
     )
     for row in rows:
         # The row goes first, unless a message claimed it meanwhile; a crash before the file
         # goes leaves a file no row names, which nothing can serve.
         deleted = await pool.fetchval(
-            "DELETE FROM attachments WHERE attachment_id = $1 AND ticket_id IS NULL RETURNING true",
+            "DELETE FROM attachments WHERE attachment_id = $1 AND ticket_id IS NULL"
+            " AND intervention_id IS NULL RETURNING true",
             row["attachment_id"],
         )
         if deleted:

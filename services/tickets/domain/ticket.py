@@ -61,6 +61,7 @@ class NewTicket:
     first_response_due_at: dt.datetime | None = None
     resolution_due_at: dt.datetime | None = None
     duplicate_of: uuid.UUID | None = None
+    asset_id: uuid.UUID | None = None
 
 
 @dataclass
@@ -162,6 +163,7 @@ class Ticket(Aggregate):
                 first_response_due_at=new.first_response_due_at,
                 resolution_due_at=new.resolution_due_at,
                 duplicate_of=new.duplicate_of,
+                asset_id=new.asset_id,
             )
         ]
 

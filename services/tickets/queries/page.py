@@ -30,7 +30,7 @@ async def ticket(
     row = await connection.fetchrow(
         f"SELECT {SUMMARY_COLUMNS}, t.description, t.requester_email, t.opened_by,"
         " t.contract_id, t.product_version, t.wished_delivery_date, t.suspension_reason,"
-        f" t.duplicate_of, t.duplicate_id {FROM}"
+        f" t.duplicate_of, t.duplicate_id, t.asset_id {FROM}"
         " WHERE t.ticket_id = $2 AND ($3::uuid IS NULL OR t.organisation_id = $3)",
         reader,
         ticket_id,

@@ -73,6 +73,7 @@ class TicketView(TicketSummary):
     wished_delivery_date: dt.date | None
     suspension_reason: str | None
     duplicate_of: uuid.UUID | None
+    asset_id: uuid.UUID | None
     duplicate_id: uuid.UUID | None
     attachments: list[AttachmentView]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,10 +103,17 @@ class TicketsUnderTest:
 
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once tickets handled it."""
+        await self.publish("identity", event, organisation)
+
+    async def publish(
+        self, service: str, event: DomainEvent, organisation: uuid.UUID | None
+    ) -> None:
+        """One of another service's events, as it publishes it; returns once tickets handled
+        it."""
         [before] = await self.sql("SELECT count(*) AS n FROM inbox")
         envelope = CloudEvent(
             id=str(uuid.uuid4()),
-            source="/guichet/identity",
+            source=f"/guichet/{service}",
             type=event.type,
             subject=str(uuid.uuid4()),
             time=datetime.now(UTC),
@@ -117,7 +125,7 @@ class TicketsUnderTest:
         producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all")
         await producer.start()
         try:
-            topic = service_topic(self.namespace, "identity")
+            topic = service_topic(self.namespace, service)
             await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
         finally:
             await producer.stop()
@@ -191,23 +199,40 @@ def s3_attachments(object_store: ObjectStore, s3_bucket: str) -> dict[str, Any]:
     }
 
 
+StartTickets = Callable[..., AbstractAsyncContextManager[TicketsUnderTest]]
+
+
 @pytest.fixture
-async def tickets(
+def start_tickets(
     tickets_settings: Callable[..., TicketsSettings],
     infrastructure: Infrastructure,
     kafka_namespace: str,
     token_issuer: TokenIssuer,
-) -> AsyncIterator[TicketsUnderTest]:
-    settings = tickets_settings()
-    await ensure_topics(
-        infrastructure.kafka_bootstrap, {service_topic(kafka_namespace, "identity"): 3}, 1
-    )
-    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
-        yield TicketsUnderTest(
-            url,
-            settings.database_url,
+) -> StartTickets:
+    """`async with start_tickets(**settings) as tickets`: the service with those settings."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[TicketsUnderTest]:
+        settings = tickets_settings(**overrides)
+        await ensure_topics(
             infrastructure.kafka_bootstrap,
-            kafka_namespace,
-            token_issuer,
-            session,
+            {service_topic(kafka_namespace, source): 3 for source in ("identity", "fleet")},
+            1,
         )
+        async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
+            yield TicketsUnderTest(
+                url,
+                settings.database_url,
+                infrastructure.kafka_bootstrap,
+                kafka_namespace,
+                token_issuer,
+                session,
+            )
+
+    return start
+
+
+@pytest.fixture
+async def tickets(start_tickets: StartTickets) -> AsyncIterator[TicketsUnderTest]:
+    async with start_tickets() as under_test:
+        yield under_test

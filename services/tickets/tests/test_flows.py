@@ -3,18 +3,14 @@ resolve, close, duplicate, contact a department, and everything refused on the w
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Callable
 
-import aiohttp
-
-from conftest import Infrastructure
-from services.tickets.app import create_app
+from services.fleet import events as fleet
 from services.tickets.domain import TRANSITIONS
 from services.tickets.domain_types import TicketStatus
-from services.tickets.settings import TicketsSettings
-from services.tickets.tests.conftest import TicketsUnderTest
-from tests.support import TokenIssuer, serving
+from services.tickets.tests.conftest import StartTickets, TicketsUnderTest
+from services.tickets.tests.fleet_side import register_contract, terms
 
 
 async def test_every_create_field_is_kept_and_due_times_follow_the_priority(
@@ -249,50 +245,48 @@ async def test_internal_notes_never_reach_the_customer(tickets: TicketsUnderTest
     assert b"zorglub" not in listing.raw
 
 
-async def test_support_contract_required_refuses_organisations_without_one(
-    tickets_settings: Callable[..., TicketsSettings],
-    infrastructure: Infrastructure,
-    kafka_namespace: str,
-    token_issuer: TokenIssuer,
+async def test_support_contract_required_follows_fleet_s_contracts(
+    start_tickets: StartTickets,
 ) -> None:
-    settings = tickets_settings(support_contract_required=True)
-    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
-        under = TicketsUnderTest(
-            url,
-            settings.database_url,
-            infrastructure.kafka_bootstrap,
-            kafka_namespace,
-            token_issuer,
-            session,
+    """No support contract: refused; fleet registers one covering support: tickets may be
+    opened; fleet ends it: refused again. A contract without support changes nothing."""
+    async with start_tickets(support_contract_required=True) as tickets:
+        organisation, other = uuid.uuid4(), uuid.uuid4()
+        customer = tickets.customer(organisation)
+        ticket = {"title": "Aide", "description": "x", "requester_email": "a@client.example"}
+
+        async def refused() -> None:
+            answer = await customer.call("POST", "/tickets", json=ticket)
+            assert answer.status == 403, answer.body
+            assert answer.headers["Content-Type"].startswith("application/problem+json")
+            assert answer.body["type"] == "https://guichet.dev/problems/support-contract-required"
+            assert "support contract" in answer.body["detail"]
+
+        await refused()
+        await register_contract(
+            tickets, organisation, terms(covers_support=False, covers_interventions=True)
         )
-        with_contract, without = uuid.uuid4(), uuid.uuid4()
-        contract = uuid.uuid4()
-        # Fleet does not publish contracts yet: the local copy is filled as its events would.
-        await under.sql(
-            "INSERT INTO support_contracts (contract_id, organisation_id, number, starts_on)"
-            " VALUES ($1, $2, 'SUP-1', current_date - 1)",
-            contract,
-            with_contract,
-        )
-        refused = await under.customer(without).call(
-            "POST",
-            "/tickets",
-            json={"title": "Aide", "description": "x", "requester_email": "a@client.example"},
-        )
-        assert refused.status == 403
-        assert refused.body["type"] == "https://guichet.dev/problems/support-contract-required"
-        assert "support contract" in refused.body["detail"]
-        assert (await under.sql("SELECT count(*) AS n FROM events"))[0]["n"] == 0
-        allowed = await under.customer(with_contract).open()
-        assert allowed["status"] == "new"
-        foreign = await under.customer(without).call(
-            "POST",
-            "/tickets",
-            json={
-                "title": "Avec le contrat d'un autre",
-                "description": "x",
-                "requester_email": "a@client.example",
-                "contract_id": str(contract),
-            },
+        await refused()
+        assert (await tickets.sql("SELECT count(*) AS n FROM events"))[0]["n"] == 0
+
+        support = terms(covers_support=True, covers_interventions=False, number="SUP-1")
+        await register_contract(tickets, organisation, support)
+        opened = await customer.open(contract_id=str(support.contract_id))
+        assert opened["status"] == "new"
+        foreign = await tickets.customer(other).call(
+            "POST", "/tickets", json={**ticket, "contract_id": str(support.contract_id)}
         )
         assert foreign.status == 422
+
+        await tickets.publish(
+            "fleet",
+            fleet.ContractEnded(
+                contract_id=support.contract_id,
+                organisation_id=organisation,
+                number="SUP-1",
+                ended_on=dt.date.today(),
+                reason="résilié",
+            ),
+            organisation,
+        )
+        await refused()

@@ -16,12 +16,21 @@ from typing import Any
 import aiohttp
 
 from services.tickets.tests.conftest import Client, TicketsUnderTest
+from services.tickets.tests.fleet_side import register_machine, terms
 from tests.isolation import Entry, IsolationCase, Tenants, assert_isolated, assert_table_matches
 from tests.support import assert_valid_openapi
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
-B_MARKERS = ("Zephyrine", "Zimmerli", "Zwingli", "zephyr.example", "Zorglub", "zephyr-plan")
+B_MARKERS = (
+    "Zephyrine",
+    "Zimmerli",
+    "Zwingli",
+    "zephyr.example",
+    "Zorglub",
+    "zephyr-plan",
+    "ZEPHYR-SN",
+)
 
 # On one of B's tickets: a ticket of another organisation is a ticket that does not exist.
 NOT_FOUND_TO_A = {"a_user": 404, "a_admin": 404, "a_without_module": 403, "staff": 403}
@@ -51,6 +60,10 @@ def _contact(ids: Mapping[str, str]) -> dict[str, Any]:
 
 def _message(_: Mapping[str, str]) -> dict[str, Any]:
     return {"body": "Une réponse"}
+
+
+def _intervention(ids: Mapping[str, str]) -> dict[str, Any]:
+    return {"asset_id": ids["machine"], "nature": "breakdown", "details": "Zephyrine en panne"}
 
 
 def _file(_: Mapping[str, str]) -> aiohttp.FormData:
@@ -206,6 +219,78 @@ TABLE: tuple[Entry, ...] = (
         body=lambda _: {"status": "open"},
         control=("staff", 200),
     ),
+    # --- interventions on a machine (the fleet module) ------------------------------------------
+    IsolationCase(
+        "GET /interventions/natures",
+        answers={"a_user": 200, "a_admin": 200, "a_without_module": 403, "staff": 200},
+        own_scope="the vendor's list of natures, the same for every organisation",
+        control=("b_user", 200),
+    ),
+    IsolationCase(
+        "POST /interventions/uploads",
+        answers={"a_user": 201, "a_admin": 201, "a_without_module": 403},
+        body=_file,
+        own_scope="the file is the caller's own upload, in their own organisation",
+    ),
+    IsolationCase(
+        "GET /interventions",
+        answers=A_S_OWN,
+        own_scope="the interventions of the organisation the token acts for",
+        control=("b_user", 200),
+    ),
+    IsolationCase(
+        "POST /interventions",
+        answers={"a_user": 404, "a_admin": 404, "a_without_module": 403, "staff": 403},
+        ids={"machine": "machine"},
+        body=_intervention,
+        control=("b_user", 201),
+    ),
+    IsolationCase(
+        "GET /interventions/{intervention_id}",
+        answers=NOT_FOUND_TO_A,
+        ids={"intervention_id": "intervention"},
+        control=("b_user", 200),
+    ),
+    IsolationCase(
+        "POST /interventions/{intervention_id}/cancel",
+        answers=NOT_FOUND_TO_A,
+        ids={"intervention_id": "waiting_intervention"},
+        body=lambda _: {"comment": "Plus besoin"},
+        control=("b_user", 200),
+    ),
+    IsolationCase(
+        "GET /interventions/{intervention_id}/attachments/{attachment_id}",
+        answers={"a_user": 404, "a_admin": 404, "a_without_module": 403},
+        ids={"intervention_id": "intervention", "attachment_id": "intervention_attachment"},
+        control=("b_user", 200),
+    ),
+    IsolationCase("GET /agent/interventions", answers=CUSTOMERS_REFUSED, control=("staff", 200)),
+    IsolationCase(
+        "GET /agent/interventions/{intervention_id}",
+        answers=CUSTOMERS_REFUSED,
+        ids={"intervention_id": "intervention"},
+        control=("staff", 200),
+    ),
+    IsolationCase(
+        "POST /agent/interventions/{intervention_id}/schedule",
+        answers=CUSTOMERS_REFUSED,
+        ids={"intervention_id": "intervention"},
+        body=lambda _: {"scheduled_for": "2026-12-07T09:00:00+01:00", "technician": "Marc"},
+        control=("staff", 200),
+    ),
+    IsolationCase(
+        "POST /agent/interventions/{intervention_id}/start",
+        answers=CUSTOMERS_REFUSED,
+        ids={"intervention_id": "scheduled_intervention"},
+        control=("staff", 200),
+    ),
+    IsolationCase(
+        "POST /agent/interventions/{intervention_id}/complete",
+        answers=CUSTOMERS_REFUSED,
+        ids={"intervention_id": "started_intervention"},
+        body=lambda _: {"report": "Zephyrine réparée"},
+        control=("staff", 200),
+    ),
 )
 
 
@@ -241,13 +326,16 @@ async def two_organisations(tickets: TicketsUnderTest) -> Tenants:
     b_user_id = await tickets.colleague(org_b, first_name="Zeno", last_name="Zimmerli")
     colleague = await tickets.colleague(org_b, first_name="Zacharie", last_name="Zwingli")
     # A's people are known too: a refusal of B's things is then never a refusal of A's person.
-    a_user = tickets.customer(org_a, user=await tickets.colleague(org_a, first_name="Anne"))
+    both = ["tickets", "fleet"]
+    a_user = tickets.customer(
+        org_a, user=await tickets.colleague(org_a, first_name="Anne"), modules=both
+    )
     a_admin = await tickets.colleague(org_a, first_name="Alain")
     clients = {
         "a_user": a_user,
-        "a_admin": tickets.customer(org_a, user=a_admin, role="customer_admin"),
+        "a_admin": tickets.customer(org_a, user=a_admin, role="customer_admin", modules=both),
         "a_without_module": tickets.customer(org_a, modules=["invoices"]),
-        "b_user": tickets.customer(org_b, user=b_user_id),
+        "b_user": tickets.customer(org_b, user=b_user_id, modules=both),
         "staff": tickets.agent(),
     }
     b, staff = clients["b_user"], clients["staff"]
@@ -283,6 +371,7 @@ async def two_organisations(tickets: TicketsUnderTest) -> Tenants:
         await b.ok("POST", f"/tickets/{ticket_id}/resolve")
     await b.ok("POST", f"/tickets/{closed}/close")
     pending_upload = await _upload(b, PNG, "zephyr-plan-2.png", "image/png")
+    interventions = await _b_interventions(tickets, a_user, b, staff)
     await b.ok("PUT", "/tickets/columns", json={"columns": ["title", "status", "requester"]})
 
     ids = {
@@ -295,6 +384,7 @@ async def two_organisations(tickets: TicketsUnderTest) -> Tenants:
         "note_attachment": note_attachment,
         "pending_upload": pending_upload,
         "colleague": str(colleague),
+        **interventions,
     }
     b_ids = [uuid.UUID(value) for value in ids.values()] + [b_user_id, org_b]
 
@@ -307,6 +397,11 @@ async def two_organisations(tickets: TicketsUnderTest) -> Tenants:
                 await staff.ok("GET", f"/agent/tickets/{row['ticket_id']}") for row in every
             ],
             "list": await b.ok("GET", "/tickets"),
+            "interventions": [
+                await staff.ok("GET", f"/agent/interventions/{interventions[name]}")
+                for name in sorted(interventions)
+                if name.endswith("intervention")
+            ],
             "columns": await b.ok("GET", "/tickets/columns"),
             "people": _rows(
                 await tickets.sql(
@@ -342,6 +437,46 @@ async def two_organisations(tickets: TicketsUnderTest) -> Tenants:
         foreign=frozenset({*(str(value) for value in b_ids), *B_MARKERS}),
         snapshot=b_as_b_and_staff_see_it,
     )
+
+
+async def _b_interventions(
+    tickets: TicketsUnderTest, a_user: Client, b: Client, staff: Client
+) -> dict[str, str]:
+    """A machine of A's with its intervention; B's machine with interventions waiting (one
+    with a file), scheduled and in progress."""
+    assert a_user.organisation_id is not None
+    assert b.organisation_id is not None
+    own = await register_machine(tickets, a_user.organisation_id, terms())
+    await a_user.ok(
+        "POST",
+        "/interventions",
+        201,
+        json={"asset_id": str(own.asset_id), "nature": "other", "details": "Atelier Alpha"},
+    )
+    machine = await register_machine(
+        tickets, b.organisation_id, terms(), serial_number="ZEPHYR-SN-1"
+    )
+    form = _file({})
+    attachment = (await b.ok("POST", "/interventions/uploads", 201, data=form))["attachment_id"]
+    body = _intervention({"machine": str(machine.asset_id)})
+
+    async def requested(**fields: Any) -> str:
+        created = await b.ok("POST", "/interventions", 201, json={**body, **fields})
+        return created["intervention_id"]
+
+    ids = {
+        "machine": str(machine.asset_id),
+        "intervention": await requested(attachment_ids=[attachment]),
+        "intervention_attachment": attachment,
+        "waiting_intervention": await requested(),
+        "scheduled_intervention": await requested(),
+        "started_intervention": await requested(),
+    }
+    when = {"scheduled_for": "2026-12-07T09:00:00+01:00", "technician": "Zorglub"}
+    for name in ("scheduled_intervention", "started_intervention"):
+        await staff.ok("POST", f"/agent/interventions/{ids[name]}/schedule", json=when)
+    await staff.ok("POST", f"/agent/interventions/{ids['started_intervention']}/start")
+    return ids
 
 
 def _rows(rows: list[Any]) -> list[dict[str, str]]:

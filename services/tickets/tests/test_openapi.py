@@ -64,7 +64,7 @@ async def test_tickets_keeps_to_its_document_whatever_it_is_sent(
     await fuzz(
         {**document, "paths": customers},
         tickets_url,
-        headers=token_issuer.bearer(org=uuid.uuid4(), modules=["tickets"]),
+        headers=token_issuer.bearer(org=uuid.uuid4(), modules=["tickets", "fleet"]),
         max_examples=15,
     )
     await fuzz(

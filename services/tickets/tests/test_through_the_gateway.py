@@ -14,6 +14,7 @@ import openpyxl
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.tickets.tests.conftest import TicketsUnderTest
+from services.tickets.tests.fleet_side import register_machine, terms
 from tests.support import serving
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
@@ -78,3 +79,48 @@ async def test_open_converse_attach_suspend_resume_resolve_close_and_export_thro
         )
         assert [row[1] for row in rows[1:]] == ["Facture illisible"]
         assert (await customer.call("GET", agent_path)).status == 403
+
+
+async def test_an_intervention_requested_followed_and_cancelled_through_the_gateway(
+    tickets: TicketsUnderTest, service_env: Callable[..., dict[str, Any]]
+) -> None:
+    settings = GatewaySettings(
+        **service_env(upstreams={"identity": tickets.url, "tickets": tickets.url})
+    )
+    async with serving(create_gateway(settings)) as gateway:
+        organisation = uuid.uuid4()
+        machine = await register_machine(tickets, organisation, terms())
+        customer = tickets.customer(organisation, modules=["fleet"])
+        tickets_only = tickets.customer(organisation)
+        agent = tickets.agent()
+        for client in (customer, tickets_only, agent):
+            client.base_url = f"{gateway}/api"
+
+        body = {"asset_id": str(machine.asset_id), "nature": "breakdown", "details": "HS"}
+        refused = await tickets_only.call("POST", "/interventions", json=body)
+        assert refused.status == 403  # the gateway's module rule: fleet, not tickets
+        form = aiohttp.FormData()
+        form.add_field("file", PDF, filename="rapport.pdf", content_type="application/pdf")
+        upload = await customer.ok("POST", "/interventions/uploads", 201, data=form)
+        created = await customer.ok(
+            "POST",
+            "/interventions",
+            201,
+            json={
+                **body,
+                "requester_email": "c@client.example",
+                "attachment_ids": [upload["attachment_id"]],
+            },
+        )
+        download = await customer.call("GET", created["attachments"][0]["download_url"])
+        assert (download.status, download.raw) == (200, PDF)
+        queue = await agent.ok("GET", "/agent/interventions")
+        assert created["intervention_id"] in [i["intervention_id"] for i in queue["interventions"]]
+        assert (await customer.call("GET", "/agent/interventions")).status == 403
+        path = f"/interventions/{created['intervention_id']}"
+        cancelled = await customer.ok("POST", f"{path}/cancel", json={"comment": "Réparé"})
+        assert cancelled["status"] == "cancelled"
+        listed = await customer.ok(
+            "GET", "/interventions", params={"asset_id": str(machine.asset_id)}
+        )
+        assert [i["status"] for i in listed["interventions"]] == ["cancelled"]

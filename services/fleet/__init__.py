@@ -1,0 +1,1 @@
+"""The fleet service: sites, contracts, assets, meter readings, consumables catalogue."""

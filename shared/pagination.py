@@ -1,0 +1,61 @@
+"""Keyset pagination cursors: the sort key of a page's last row, opaque to clients.
+
+    cursor = encode_cursor(row.updated_at, row.ticket_id)
+    updated_at, ticket_id = decode_cursor(cursor, (dt.datetime, uuid.UUID))
+
+A cursor this code did not hand out is a `BadCursor`, answered as a 422 on `cursor`
+(`bad_cursor()`). Datetimes must be aware (the kit stores UTC).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from shared.http.problems import Problem
+
+_KINDS: dict[type, Any] = {
+    str: str,
+    int: int,
+    uuid.UUID: uuid.UUID,
+    dt.date: dt.date.fromisoformat,
+    dt.datetime: dt.datetime.fromisoformat,
+}
+
+
+class BadCursor(ValueError):
+    """A cursor this service did not hand out."""
+
+
+def encode_cursor(*values: str | int | uuid.UUID | dt.date | dt.datetime) -> str:
+    plain = [value.isoformat() if isinstance(value, dt.date) else value for value in values]
+    raw = json.dumps([str(v) if isinstance(v, uuid.UUID) else v for v in plain]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> tuple[Any, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise BadCursor
+        decoded = tuple(_KINDS[kind](value) for kind, value in zip(kinds, values, strict=True))
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as error:
+        raise BadCursor from error
+    if any(isinstance(v, dt.datetime) and v.tzinfo is None for v in decoded):
+        raise BadCursor
+    return decoded
+
+
+def bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        "Some fields are missing or invalid.",
+        type_="https://guichet.dev/problems/validation",
+        errors=[{"field": "cursor", "message": "Use the next_cursor of a page.", "code": "cursor"}],
+    )
