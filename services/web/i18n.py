@@ -94,6 +94,10 @@ class Formats:
             value = dt.datetime.fromisoformat(value)
         return format_datetime(value, format="medium", locale=self.locale, tzinfo=dt.UTC)
 
+    def number(self, value: int | None) -> str:
+        """A count (a meter's pages): 120 345 in French, 120,345 in English."""
+        return "" if value is None else format_decimal(value, locale=self.locale)
+
     def amount(self, value: Decimal | float | str, currency: str) -> str:
         return format_currency(Decimal(str(value)), currency, locale=self.locale)
 

@@ -1,4 +1,4 @@
-"""One real portal for the browser tests: identity, tickets, notifications, the gateway and
+"""One real portal for the browser tests: identity, tickets, fleet, notifications, the gateway and
 the web portal in this process, on the session's PostgreSQL, broker and mail catcher; one Chromium
 (Debian's) for the whole session, a fresh context per test."""
 
@@ -20,6 +20,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from conftest import Infrastructure
 from devstack import browser, postgres
+from services.fleet.app import create_app as create_fleet
+from services.fleet.settings import FleetSettings
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.identity.app import create_app as create_identity
@@ -231,6 +233,9 @@ async def portal(
         )
         await tickets.start_server()
         stack.push_async_callback(tickets.close)
+        fleet = TestServer(create_fleet(FleetSettings(**common)), host="127.0.0.1")
+        await fleet.start_server()
+        stack.push_async_callback(fleet.close)
         await stack.enter_async_context(
             serving_on(
                 create_web(
@@ -253,6 +258,7 @@ async def portal(
                         upstreams={
                             "identity": identity_url,
                             "tickets": str(tickets.make_url("")).rstrip("/"),
+                            "fleet": str(fleet.make_url("")).rstrip("/"),
                             "web": f"http://127.0.0.1:{web_port}",
                         },
                         trusted_proxies=["127.0.0.1/32"],
