@@ -233,7 +233,9 @@ async def portal(
         )
         await tickets.start_server()
         stack.push_async_callback(tickets.close)
-        fleet = TestServer(create_fleet(FleetSettings(**common)), host="127.0.0.1")
+        fleet = TestServer(
+            create_fleet(FleetSettings(**common, identity_url=identity_url)), host="127.0.0.1"
+        )
         await fleet.start_server()
         stack.push_async_callback(fleet.close)
         await stack.enter_async_context(
