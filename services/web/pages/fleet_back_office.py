@@ -68,6 +68,9 @@ async def _intervention_page(
 ) -> web.Response:
     shown = await api(request).get(f"/api/agent/interventions/{intervention}")
     names = await organisation_names(api(request), {}, {shown["organisation_id"]})
+    if shown["scheduled_for"] and values is None:  # rescheduling starts from the date set
+        moment = dt.datetime.fromisoformat(shown["scheduled_for"]).astimezone(dt.UTC)
+        values = {"scheduled_for": moment.strftime("%Y-%m-%dT%H:%M")}
     return await page(
         request,
         "back_office/intervention.html",
