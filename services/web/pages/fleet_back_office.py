@@ -16,7 +16,7 @@ from services.web.i18n import Translate, translator
 from services.web.pages.interventions import STATUSES
 from services.web.pages.queue import organisation_names, staff_required
 from services.web.pages.ticket_access import as_id
-from services.web.portal import api, flash, language, page, redirect
+from services.web.portal import acting, api, flash, language, page, redirect
 
 routes = web.RouteTableDef()
 LIST = "/back-office/interventions"
@@ -169,11 +169,15 @@ async def complete(request: web.Request) -> web.Response:
     return await _act(request, "complete", {"report": report} if report else {}, {"report": report})
 
 
-@routes.get(ORGANISATION_FLEET)
-async def organisation_fleet(request: web.Request) -> web.Response:
-    """An organisation's machines as its customers see them, with their interventions."""
-    await staff_required(request)
-    organisation = as_id(request.match_info["organisation_id"])
+async def _organisation_fleet(
+    request: web.Request,
+    organisation: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
+    who = await acting(request)
     found = await api(request).get(f"/api/organisations/{organisation}")
     params = {"organisation_id": organisation, "limit": "100"}
     cursor = request.query.get("cursor", "")[:300]
@@ -181,14 +185,78 @@ async def organisation_fleet(request: web.Request) -> web.Response:
         "/api/agent/fleet/assets", **params, **({"cursor": cursor} if cursor else {})
     )
     sites = await api(request).get("/api/agent/fleet/sites", organisation_id=organisation)
+    contracts = await api(request).get("/api/agent/fleet/contracts", organisation_id=organisation)
+    models = await api(request).get("/api/agent/fleet/models") if who.back_office else None
     next_page = None
     if listed["next_cursor"]:
         next_page = request.path + "?" + urlencode({"cursor": listed["next_cursor"]})
     return await page(
         request,
         "back_office/fleet.html",
+        status=status,
         organisation=found,
         listed=listed,
         sites=sites["sites"],
+        contracts=contracts["contracts"],
+        models=models["models"] if models else [],
+        registers=who.back_office,
+        errors=errors or {},
+        values=values or {},
         next_page=next_page,
+    )
+
+
+@routes.get(ORGANISATION_FLEET)
+async def organisation_fleet(request: web.Request) -> web.Response:
+    """An organisation's sites and machines; the back office registers new ones here."""
+    await staff_required(request)
+    return await _organisation_fleet(request, as_id(request.match_info["organisation_id"]))
+
+
+SITE_FIELDS = ("name", "line1", "postal_code", "city")
+ASSET_FIELDS = ("model_id", "serial_number", "site_id", "location", "contract_id", "installed_on")
+
+
+async def _register(
+    request: web.Request, path: str, body: dict[str, Any], values: dict[str, str], done: str
+) -> web.Response:
+    """A site or a machine registered by the back office; a refusal is the page again with
+    the API's field errors."""
+    organisation = as_id(request.match_info["organisation_id"])
+    try:
+        await api(request).call("POST", path, json={"organisation_id": organisation, **body})
+    except ApiError as error:
+        if error.status not in {409, 422}:
+            raise
+        t = translator(await language(request))
+        errors = {
+            name.rpartition(".")[2]: t("interventions.error.invalid", default=message)
+            for name, message in error.field_errors.items()
+        } or {"": str(error)}
+        return await _organisation_fleet(
+            request, organisation, status=error.status, errors=errors, values=values
+        )
+    await flash(request, done)
+    raise redirect(request.path.rpartition("/")[0])
+
+
+@routes.post(ORGANISATION_FLEET + "/sites")
+async def register_site(request: web.Request) -> web.Response:
+    await staff_required(request)
+    fields = await form(request)
+    values = {name: text(fields, name) for name in SITE_FIELDS}
+    address = {name: values[name] for name in ("line1", "postal_code", "city")}
+    body = {"name": values["name"], "address": address}
+    return await _register(request, "/api/agent/fleet/sites", body, values, "fleet.site_registered")
+
+
+@routes.post(ORGANISATION_FLEET + "/assets")
+async def register_asset(request: web.Request) -> web.Response:
+    await staff_required(request)
+    fields = await form(request)
+    values = {name: text(fields, name) for name in ASSET_FIELDS}
+    body: dict[str, Any] = {name: value for name, value in values.items() if value}
+    body.setdefault("location", "")
+    return await _register(
+        request, "/api/agent/fleet/assets", body, values, "fleet.asset_registered"
     )

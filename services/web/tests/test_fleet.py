@@ -353,5 +353,25 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
         await expect(customer.locator("#intervention-details")).to_contain_text(
             "Fuser unit replaced."
         )
+
+        # The organisation's fleet in the back office: a new site, and a machine on it.
+        await office.get_by_role("link", name="Parc de Imprimerie Martin").click()
+        await expect(office.locator("table.fleet tbody tr")).to_have_count(2)
+        await office.get_by_text("Enregistrer un site").click()
+        await office.get_by_label("Nom du site").fill("Entrepôt de Toul")
+        await office.get_by_label("Adresse", exact=True).fill("3 rue du Port")
+        await office.get_by_label("Ville").fill("Toul")
+        await office.get_by_role("button", name="Enregistrer le site").click()
+        await expect(office.get_by_role("status")).to_have_text("Le site est enregistré.")
+        await office.get_by_text("Enregistrer un équipement").click()
+        await office.get_by_label("Modèle").select_option(label=f"{PRINTER} (Kyocera)")
+        await office.get_by_label("N° de série").fill(f"TOUL-{fleet.printer_serial}")
+        await office.get_by_label("Site", exact=True).select_option(label="Entrepôt de Toul")
+        await office.get_by_label("Contrat").select_option(label=fleet.contract_number)
+        await office.get_by_role("button", name="Enregistrer l'équipement").click()
+        await expect(office.get_by_role("status")).to_have_text("L'équipement est enregistré.")
+        toul = office.locator("table.fleet tbody tr").filter(has_text="Entrepôt de Toul")
+        await expect(toul).to_contain_text(f"TOUL-{fleet.printer_serial}")
+        await check_page(office, "back-office-fleet")
     finally:
         await phone.close()
