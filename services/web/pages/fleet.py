@@ -17,8 +17,8 @@ from multidict import MultiDictProxy
 from services.web.api_client import ApiError
 from services.web.forms import form
 from services.web.i18n import Formats, Translate, translator
-from services.web.pages.ticket_access import as_id
-from services.web.portal import Acting, acting, api, flash, language, page, redirect
+from services.web.pages.ticket_access import as_id, customer
+from services.web.portal import Acting, api, flash, language, page, redirect
 from shared.auth.claims import Module
 
 routes = web.RouteTableDef()
@@ -33,10 +33,7 @@ MAX_METER = 10**12  # the API's largest meter value
 
 async def fleet_customer(request: web.Request) -> Acting:
     """A customer user with the fleet module (vendor staff see fleets in the back office)."""
-    who = await acting(request)
-    if who.staff or not who.has(Module.FLEET):
-        raise web.HTTPForbidden
-    return who
+    return await customer(request, Module.FLEET)
 
 
 def reads_meters(who: Acting) -> bool:
@@ -136,7 +133,7 @@ async def show_asset(request: web.Request) -> web.Response:
     return await asset_page(request, as_id(request.match_info["asset_id"]))
 
 
-def _counters(
+def read_counters(
     fields: MultiDictProxy[str], names: list[str], t: Translate
 ) -> tuple[dict[str, int], dict[str, str], dict[str, str]]:
     """The posted meters, the values as typed (to show again) and a field's error when a
@@ -168,7 +165,7 @@ async def enter_reading(request: web.Request) -> web.Response:
     fields = await form(request)
     shown = await api(request).get(f"/api/fleet/assets/{asset}")
     names = [counter["counter"] for counter in shown["counters"]]
-    counters, typed, errors = _counters(fields, names, t)
+    counters, typed, errors = read_counters(fields, names, t)
     if not errors:
         try:
             await api(request).call(
