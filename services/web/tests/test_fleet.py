@@ -182,6 +182,11 @@ async def test_a_customer_finds_a_machine_reads_its_meters_and_requests_an_inter
     await expect(copier_row).to_contain_text(fleet.contract_number)
     await expect(copier_row).to_contain_text("Relevé en retard")
     await check_page(page, "fleet")
+    await page.get_by_role("link", name="Relevés à saisir").click()  # the reminder's link
+    due = page.locator(".due-list li")
+    await expect(due).to_have_count(2)
+    await expect(due.filter(has_text=fleet.copier_serial)).to_contain_text("Relevé en retard")
+    await page.get_by_role("link", name="← Tout le parc").click()
 
     filters = page.get_by_role("search", name="Filtrer le parc")
     await filters.get_by_label("Site", exact=True).select_option(label="Agence de Metz")
