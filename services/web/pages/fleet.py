@@ -6,7 +6,6 @@ history of everything that concerned it); entering a meter reading."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -124,7 +123,6 @@ async def asset_page(
         reads_meters=reads_meters(who),
         errors=errors or {},
         values=values or {},
-        today=dt.date.today().isoformat(),
     )
 
 
