@@ -5,6 +5,7 @@ history of everything that concerned it); entering a meter reading."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from typing import Any
@@ -75,10 +76,14 @@ async def fleet_list(request: web.Request) -> web.Response:
         if error.status != 422 or not cursor:
             raise
         raise redirect(LIST + ("?" + urlencode(filters) if filters else "")) from None
-    sites = (await api(request).get("/api/fleet/sites"))["sites"]
-    contracts = (await api(request).get("/api/fleet/contracts"))["contracts"]
-    some = (await api(request).get("/api/fleet/assets", limit=MODELS_FROM))["assets"]
-    models = {asset["model_id"]: asset["model_name"] for asset in some}
+    client = api(request)
+    sites, contracts, some, due = await asyncio.gather(
+        client.get("/api/fleet/sites"),
+        client.get("/api/fleet/contracts"),
+        client.get("/api/fleet/assets", limit=MODELS_FROM),
+        due_by_asset(request, who),
+    )
+    models = {asset["model_id"]: asset["model_name"] for asset in some["assets"]}
     next_page = None
     if listed["next_cursor"]:
         next_page = LIST + "?" + urlencode({**filters, "cursor": listed["next_cursor"]})
@@ -87,11 +92,11 @@ async def fleet_list(request: web.Request) -> web.Response:
         "fleet/list.html",
         listed=listed,
         filters=filters,
-        sites=sites,
-        contracts=contracts,
+        sites=sites["sites"],
+        contracts=contracts["contracts"],
         models=sorted(models.items(), key=lambda item: item[1]),
         statuses=STATUSES,
-        due=await due_by_asset(request, who),
+        due=due,
         first_page=LIST + ("?" + urlencode(filters) if filters else "") if cursor else None,
         next_page=next_page,
     )
@@ -106,10 +111,13 @@ async def asset_page(
     values: dict[str, str] | None = None,
 ) -> web.Response:
     who = await fleet_customer(request)
-    shown = await api(request).get(f"/api/fleet/assets/{asset}")
-    history = await api(request).get(f"/api/fleet/assets/{asset}/history", limit=HISTORY_LIMIT)
-    interventions = await api(request).get("/api/interventions", asset_id=asset, limit="10")
-    due = (await due_by_asset(request, who)).get(asset)
+    client = api(request)
+    shown, history, interventions, due = await asyncio.gather(
+        client.get(f"/api/fleet/assets/{asset}"),
+        client.get(f"/api/fleet/assets/{asset}/history", limit=HISTORY_LIMIT),
+        client.get("/api/interventions", asset_id=asset, limit="10"),
+        due_by_asset(request, who),
+    )
     return await page(
         request,
         "fleet/asset.html",
@@ -119,7 +127,7 @@ async def asset_page(
         history=history["entries"],
         more_history=bool(history["next_cursor"]),
         interventions=interventions["interventions"],
-        due=due,
+        due=due.get(asset),
         reads_meters=reads_meters(who),
         errors=errors or {},
         values=values or {},

@@ -4,6 +4,7 @@ started and completed, and an organisation's machines with their history."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
@@ -178,15 +179,16 @@ async def _organisation_fleet(
     values: dict[str, str] | None = None,
 ) -> web.Response:
     who = await acting(request)
-    found = await api(request).get(f"/api/organisations/{organisation}")
+    client = api(request)
     params = {"organisation_id": organisation, "limit": "100"}
     cursor = request.query.get("cursor", "")[:300]
-    listed = await api(request).get(
-        "/api/agent/fleet/assets", **params, **({"cursor": cursor} if cursor else {})
+    found, listed, sites, contracts = await asyncio.gather(
+        client.get(f"/api/organisations/{organisation}"),
+        client.get("/api/agent/fleet/assets", **params, **({"cursor": cursor} if cursor else {})),
+        client.get("/api/agent/fleet/sites", organisation_id=organisation),
+        client.get("/api/agent/fleet/contracts", organisation_id=organisation),
     )
-    sites = await api(request).get("/api/agent/fleet/sites", organisation_id=organisation)
-    contracts = await api(request).get("/api/agent/fleet/contracts", organisation_id=organisation)
-    models = await api(request).get("/api/agent/fleet/models") if who.back_office else None
+    models = await client.get("/api/agent/fleet/models") if who.back_office else None
     next_page = None
     if listed["next_cursor"]:
         next_page = request.path + "?" + urlencode({"cursor": listed["next_cursor"]})

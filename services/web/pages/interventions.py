@@ -5,6 +5,7 @@ cancelling it with a comment while it still waits for validation."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,14 +36,16 @@ async def _request_form(
     errors: dict[str, str] | None = None,
     posted: ticket_forms.TicketForm | None = None,
 ) -> web.Response:
-    shown = await api(request).get(f"/api/fleet/assets/{asset}")
-    natures = (await api(request).get("/api/interventions/natures"))["natures"]
+    client = api(request)
+    shown, natures = await asyncio.gather(
+        client.get(f"/api/fleet/assets/{asset}"), client.get("/api/interventions/natures")
+    )
     return await page(
         request,
         "interventions/new.html",
         status=status,
         asset=shown["asset"],
-        natures=natures,
+        natures=natures["natures"],
         urgencies=URGENCIES,
         errors=errors or {},
         values=posted.fields if posted else {},
