@@ -112,9 +112,13 @@ async def asset_page(
 ) -> web.Response:
     who = await fleet_customer(request)
     client = api(request)
+    history_page = {"limit": HISTORY_LIMIT}
+    older = request.query.get("history", "")[:300]
+    if older:
+        history_page["cursor"] = older
     shown, history, interventions, due = await asyncio.gather(
         client.get(f"/api/fleet/assets/{asset}"),
-        client.get(f"/api/fleet/assets/{asset}/history", limit=HISTORY_LIMIT),
+        client.get(f"/api/fleet/assets/{asset}/history", **history_page),
         client.get("/api/interventions", asset_id=asset, limit="10"),
         due_by_asset(request, who),
     )
@@ -125,7 +129,10 @@ async def asset_page(
         shown=shown,
         asset=shown["asset"],
         history=history["entries"],
-        more_history=bool(history["next_cursor"]),
+        older_history=f"/fleet/assets/{asset}?{urlencode({'history': history['next_cursor']})}"
+        if history["next_cursor"]
+        else None,
+        newest_history=bool(older),
         interventions=interventions["interventions"],
         due=due.get(asset),
         reads_meters=reads_meters(who),
@@ -136,7 +143,13 @@ async def asset_page(
 
 @routes.get(ASSET)
 async def show_asset(request: web.Request) -> web.Response:
-    return await asset_page(request, as_id(request.match_info["asset_id"]))
+    asset = as_id(request.match_info["asset_id"])
+    try:
+        return await asset_page(request, asset)
+    except ApiError as error:
+        if error.status != 422 or "history" not in request.query:
+            raise
+        raise redirect(f"/fleet/assets/{asset}") from None  # a stale or edited cursor
 
 
 def read_counters(

@@ -273,6 +273,10 @@ async def test_a_customer_finds_a_machine_reads_its_meters_and_requests_an_inter
 
     await eventually(in_history)
     await expect(page.locator("#interventions")).to_contain_text("Annulée")
+    # An address edited by hand (a history page that never was) shows the newest entries.
+    await page.goto(f"{portal.url}/fleet/assets/{fleet.copier}?history=nonsense")
+    assert page.url.endswith(f"/fleet/assets/{fleet.copier}")
+    await expect(page.locator("#history")).to_contain_text("Intervention annulée")
 
 
 async def test_the_back_office_schedules_a_request_its_requester_then_cannot_cancel(
