@@ -26,6 +26,7 @@ import asyncpg
 from bench import (
     append_throughput,
     email_throughput,
+    fleet_import,
     gateway_overhead,
     live_delivery,
     password_hashing,
@@ -53,6 +54,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "ticket_list": ticket_list.run,
     "ticket_creation": ticket_creation.run,
     "live_delivery": live_delivery.run,
+    "fleet_import": fleet_import.run,
 }
 
 

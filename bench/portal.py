@@ -43,7 +43,8 @@ from shared.sealing import new_sealing_key
 Result = TypeVar("Result")
 MEASURED = ("identity", "tickets", "gateway")
 """Started in this order: the gateway last, once the services it routes to answer."""
-SETUP_ONLY = ("notifications",)
+SETUP_ONLY = ("notifications", "fleet")
+"""Started for the demo data (its emails, its equipment), stopped before measuring."""
 
 
 def free_ports(count: int) -> list[int]:

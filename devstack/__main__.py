@@ -123,13 +123,15 @@ async def _load_demo(
     (data / "demo-loaded").write_text("loaded\n")
     if accounts is None:
         say(
-            "Demo data loaded: Imprimerie Martin and its contacts; Claire Martin's invitation"
+            "Demo data loaded: Imprimerie Martin, its contacts and equipment; Claire Martin's"
+            " invitation"
             f" went to the SMTP server.\n  vendor admin  {demo.ADMIN_EMAIL} / {demo.ADMIN_PASSWORD}"
         )
         return
     say(
-        "Demo data loaded: Imprimerie Martin, its contacts and "
-        f"{accounts.tickets} tickets (their emails are in the inbox).\n"
+        "Demo data loaded: Imprimerie Martin, its contacts, "
+        f"{accounts.tickets} tickets and {accounts.assets} machines with a meter reading"
+        " (their emails are in the inbox).\n"
         f"  vendor admin  {accounts.admin_email} / {accounts.admin_password}\n"
         f"  customer      {accounts.customer_login} / {accounts.customer_password}"
     )

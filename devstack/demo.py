@@ -70,6 +70,139 @@ DEMO_TICKETS = [
         "requester_email": "claire.martin@imprimerie-martin.example",
     },
 ]
+# Imprimerie Martin's equipment, as the vendor's ERP would send it (POST /api/import/fleet):
+# two sites, two copiers under a cost-per-page contract read monthly, a wide-format printer
+# under maintenance only, and the consumables of each model.
+DEMO_FLEET: dict[str, Any] = {
+    "models": [
+        {
+            "code": "IR-C3226I",
+            "name": "imageRUNNER ADVANCE C3226i",
+            "manufacturer": "Canon",
+            "counters": ["black_and_white", "colour", "scans"],
+            "consumables": [
+                {
+                    "reference": "C-EXV54-BK",
+                    "description": "Toner noir C-EXV54",
+                    "max_quantity_per_order": 4,
+                },
+                {
+                    "reference": "C-EXV54-C",
+                    "description": "Toner cyan C-EXV54",
+                    "max_quantity_per_order": 2,
+                },
+                {
+                    "reference": "C-EXV54-M",
+                    "description": "Toner magenta C-EXV54",
+                    "max_quantity_per_order": 2,
+                },
+                {
+                    "reference": "C-EXV54-Y",
+                    "description": "Toner jaune C-EXV54",
+                    "max_quantity_per_order": 2,
+                },
+                {
+                    "reference": "FM1-T513",
+                    "description": "Bac de récupération de toner",
+                    "max_quantity_per_order": 1,
+                },
+            ],
+        },
+        {
+            "code": "TM-300",
+            "name": "imagePROGRAF TM-300",
+            "manufacturer": "Canon",
+            "counters": ["colour_large"],
+            "consumables": [
+                {
+                    "reference": "PFI-120MBK",
+                    "description": "Encre noir mat 130 ml",
+                    "max_quantity_per_order": 6,
+                },
+                {
+                    "reference": "MC-30",
+                    "description": "Cartouche de maintenance",
+                    "max_quantity_per_order": 1,
+                },
+            ],
+        },
+    ],
+    "sites": [
+        {
+            "erp_reference": "IMP001-S1",
+            "organisation_code": "IMP001",
+            "name": "Siège, Nancy",
+            "address": {"line1": "14 rue des Presses", "postal_code": "54000", "city": "Nancy"},
+        },
+        {
+            "erp_reference": "IMP001-S2",
+            "organisation_code": "IMP001",
+            "name": "Atelier de Laxou",
+            "address": {"line1": "2 allée des Techniques", "postal_code": "54520", "city": "Laxou"},
+        },
+    ],
+    "contracts": [
+        {
+            "erp_reference": "IMP001-CP-2026-014",
+            "organisation_code": "IMP001",
+            "number": "CP-2026-014",
+            "contract_type": "full_service",
+            "starts_on": "2026-01-01",
+            "ends_on": "2030-12-31",
+            "service_level": "Intervention J+1",
+            "covers_support": True,
+            "covers_interventions": True,
+            "reading_every_days": 30,
+        },
+        {
+            "erp_reference": "IMP001-MA-2025-203",
+            "organisation_code": "IMP001",
+            "number": "MA-2025-203",
+            "contract_type": "maintenance",
+            "starts_on": "2025-06-01",
+            "ends_on": "2028-05-31",
+            "service_level": "Intervention sous 48 h",
+            "covers_support": True,
+            "covers_interventions": True,
+        },
+    ],
+    "assets": [
+        {
+            "erp_reference": "IMP001-EQ-1",
+            "organisation_code": "IMP001",
+            "model_code": "IR-C3226I",
+            "product_reference": "3101C005",
+            "serial_number": "2XK07412",
+            "site_reference": "IMP001-S1",
+            "location": "2e étage, couloir B",
+            "installed_on": "2026-01-15",
+            "contract_reference": "IMP001-CP-2026-014",
+        },
+        {
+            "erp_reference": "IMP001-EQ-2",
+            "organisation_code": "IMP001",
+            "model_code": "IR-C3226I",
+            "product_reference": "3101C005",
+            "serial_number": "2XK07598",
+            "site_reference": "IMP001-S1",
+            "location": "Accueil",
+            "installed_on": "2026-01-15",
+            "contract_reference": "IMP001-CP-2026-014",
+        },
+        {
+            "erp_reference": "IMP001-EQ-3",
+            "organisation_code": "IMP001",
+            "model_code": "TM-300",
+            "product_reference": "3058C003",
+            "serial_number": "AAJ01877",
+            "site_reference": "IMP001-S2",
+            "location": "Atelier PAO",
+            "installed_on": "2025-06-10",
+            "contract_reference": "IMP001-MA-2025-203",
+        },
+    ],
+}
+DEMO_READING = {"black_and_white": 48210, "colour": 17344, "scans": 5120}
 LINK_TOKEN = re.compile(r"token=([A-Za-z0-9_\-]+)")
 
 
@@ -80,6 +213,7 @@ class DemoAccounts:
     customer_login: str
     customer_password: str
     tickets: int
+    assets: int
 
 
 async def create_admin(env: dict[str, str]) -> None:
@@ -154,11 +288,21 @@ async def load(api_url: str, mail_url: str | None, env: dict[str, str]) -> DemoA
         claire = await vendor.call(
             "POST",
             f"/contacts/{contact_ids[0]}/portal-access",
-            {"modules": ["personal_data", "tickets", "invoices", "fleet", "orders"]},
+            {
+                "modules": [
+                    "personal_data",
+                    "tickets",
+                    "invoices",
+                    "fleet",
+                    "orders",
+                    "meter_readings",
+                ]
+            },
         )
         await vendor.call(
             "POST", f"/organisations/{organisation_id}/users/{claire['user_id']}/administrator"
         )
+        await import_fleet(vendor)
         if mail_url is None:
             return None
         token = await invitation_token(session, mail_url, CONTACTS[0]["email"])
@@ -169,10 +313,33 @@ async def load(api_url: str, mail_url: str | None, env: dict[str, str]) -> DemoA
         await customer.sign_in(claire["user_code"], CUSTOMER_PASSWORD)
         for ticket in DEMO_TICKETS:
             await customer.call("POST", "/tickets", ticket)
+        # Claire reads the first copier's meters (its confirmation email is in the inbox).
+        copiers = await customer.call("GET", "/fleet/assets?q=2XK07412")
+        await customer.call(
+            "POST",
+            "/meter-readings",
+            {"asset_id": copiers["assets"][0]["asset_id"], "counters": DEMO_READING},
+        )
     return DemoAccounts(
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
         customer_login=claire["user_code"],
         customer_password=CUSTOMER_PASSWORD,
         tickets=len(DEMO_TICKETS),
+        assets=len(DEMO_FLEET["assets"]),
     )
+
+
+async def import_fleet(vendor: Api) -> None:
+    """The equipment, imported as the ERP would; fleet learns of the new organisation from
+    identity's event, so the import waits (a few seconds at most) until it knows the code."""
+    for _ in range(60):
+        try:
+            await vendor.call("POST", "/import/fleet", DEMO_FLEET)
+        except RuntimeError as refused:
+            if "organisation_code" not in str(refused):
+                raise
+            await asyncio.sleep(0.5)
+        else:
+            return
+    raise RuntimeError("the fleet service never learnt of Imprimerie Martin")

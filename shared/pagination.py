@@ -1,7 +1,7 @@
 """Keyset pagination cursors: the sort key of a page's last row, opaque to clients.
 
-    cursor = encode_cursor(row.updated_at, row.ticket_id)
-    updated_at, ticket_id = decode_cursor(cursor, (dt.datetime, uuid.UUID))
+    cursor = encode_cursor(row.serial_number, row.asset_id)
+    serial_number, asset_id = decode_cursor(cursor, (str, uuid.UUID))
 
 A cursor this code did not hand out is a `BadCursor`, answered as a 422 on `cursor`
 (`bad_cursor()`). Datetimes must be aware (the kit stores UTC).

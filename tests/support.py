@@ -19,9 +19,11 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
+import asyncpg
 import hypothesis
 import hypothesis.errors
 import jsonschema_rs
@@ -29,7 +31,7 @@ import requests
 import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from schemathesis import CheckFunction, GenerationMode
@@ -44,6 +46,8 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.auth.claims import AUDIENCE, SIGNING_ALGORITHM
 from shared.auth.verifier import JWKS_PATH
+from shared.cloudevents import CloudEvent
+from shared.events import DomainEvent
 
 T = TypeVar("T")
 
@@ -171,6 +175,70 @@ class TopicReader:
             return list(self.records) if len(self.records) >= count else []
 
         return await eventually(enough, timeout=timeout)
+
+
+async def publish(
+    bootstrap: str,
+    topic: str,
+    event: DomainEvent,
+    *,
+    source: str,
+    organisation: uuid.UUID | None = None,
+    subject: str | None = None,
+) -> CloudEvent:
+    """Publish one event as its service would (a CloudEvent keyed by `subject`); the
+    envelope sent."""
+    envelope = CloudEvent(
+        id=str(uuid.uuid4()),
+        source=f"/guichet/{source}",
+        type=event.type,
+        subject=subject or str(uuid.uuid4()),
+        time=datetime.now(UTC),
+        data=event.model_dump(mode="json"),
+        dataversion=event.version,
+        organisationid=str(organisation) if organisation else None,
+        correlationid=str(uuid.uuid4()),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
+    finally:
+        await producer.stop()
+    return envelope
+
+
+class ServiceUnderTest:
+    """What tests of a service that consumes others' events share: its own tables (`sql`),
+    and another service's event published so that the service handles it. Mixed into a
+    dataclass holding `database_url`, `kafka_bootstrap` and `namespace`."""
+
+    schema: ClassVar[str]
+    database_url: str
+    kafka_bootstrap: str
+    namespace: str
+
+    async def sql(self, query: str, *args: Any) -> Any:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            await connection.execute(f"SET search_path TO {self.schema}")
+            return await connection.fetch(query, *args)
+        finally:
+            await connection.close()
+
+    async def consumed(
+        self, source: str, event: DomainEvent, organisation: uuid.UUID | None
+    ) -> None:
+        """`source`'s event, as that service publishes it; returns once this one handled it."""
+        [before] = await self.sql("SELECT count(*) AS n FROM inbox")
+        topic = f"{self.namespace}.{source}"
+        await publish(self.kafka_bootstrap, topic, event, source=source, organisation=organisation)
+
+        async def handled() -> bool:
+            [now] = await self.sql("SELECT count(*) AS n FROM inbox")
+            return now["n"] > before["n"]
+
+        await eventually(handled, timeout=30)
 
 
 def assert_valid_openapi(document: Mapping[str, Any]) -> None:

@@ -4,6 +4,7 @@ contract's terms, a model and its consumables, each as it is sent and checked.""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,8 +42,19 @@ class SiteBody(Strict):
     name: Name
     address: AddressBody
 
-    def fields(self) -> catalogue.SiteFields:
-        return catalogue.SiteFields(self.name, self.address.value())
+    def fields(self, branch_id: uuid.UUID | None = None) -> catalogue.SiteFields:
+        return catalogue.SiteFields(self.name, self.address.value(), branch_id)
+
+
+class BranchedSiteBody(SiteBody):
+    branch_id: uuid.UUID | None = Field(
+        default=None,
+        description="The organisation's branch the site belongs to: users whose access is"
+        " limited to that branch see its equipment only",
+    )
+
+    def branched_fields(self) -> catalogue.SiteFields:
+        return self.fields(self.branch_id)
 
 
 class ConsumableBody(Strict):

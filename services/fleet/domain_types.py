@@ -40,7 +40,6 @@ class Counter(StrEnum):
 class ReadingSource(StrEnum):
     CUSTOMER = "customer"
     BACK_OFFICE = "back_office"
-    ERP = "erp"
 
 
 # The vendor's ERP identifies everything by its own reference: the import's idempotency key.

@@ -68,11 +68,14 @@ class SiteRegistered(DomainEvent):
     name: str
     address: SiteAddress
     erp_reference: str | None = None
+    branch_id: uuid.UUID | None = None
+    """The organisation's branch (identity's) the site belongs to: users whose access is
+    limited to a branch see the equipment of its sites only."""
 
 
 @registry.register
 class SiteUpdated(DomainEvent):
-    """The site's name and address as they are now."""
+    """The site's name, address and branch as they are now."""
 
     type: ClassVar[str] = "guichet.fleet.SiteUpdated"
     version: ClassVar[int] = 1
@@ -81,6 +84,7 @@ class SiteUpdated(DomainEvent):
     organisation_id: uuid.UUID
     name: str
     address: SiteAddress
+    branch_id: uuid.UUID | None = None
 
 
 # --- contracts -------------------------------------------------------------------------------
@@ -274,8 +278,8 @@ class ContractDetached(DomainEvent):
 
 @registry.register
 class MeterReadingRecorded(DomainEvent):
-    """Meter values of an asset, each at least the last accepted one. `recorded_by` is the
-    user who entered it (None from the ERP); a customer's reading is confirmed by email."""
+    """Meter values of an asset, each at least the last accepted one, entered by a customer
+    or by the vendor's staff (`recorded_by`); a customer's reading is confirmed by email."""
 
     type: ClassVar[str] = "guichet.fleet.MeterReadingRecorded"
     version: ClassVar[int] = 1

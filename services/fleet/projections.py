@@ -42,25 +42,46 @@ _SUMMARY_FIELDS: dict[type[DomainEvent], tuple[str, ...]] = {
 }
 
 
+# A contract's events are entries of the history of every asset it covers.
+_CONTRACT_SUMMARY_FIELDS: dict[type[DomainEvent], tuple[str, ...]] = {
+    ContractTermsChanged: ("terms", "reading_every_days"),
+    ContractEnded: ("contract_id", "number", "ended_on", "reason"),
+}
+
+
 async def project(
     connection: asyncpg.Connection, store: EventStore, recorded: list[RecordedEvent]
 ) -> None:
     for record in recorded:
         event = store.decode(record)
         await _project_one(connection, event, record)
-        fields = _SUMMARY_FIELDS.get(type(event))
-        if fields is not None:
-            data = event.model_dump(mode="json")
-            await timeline.add_entry(
-                connection,
-                event_id=record.event_id,
-                asset_id=uuid.UUID(record.stream_id),
-                organisation_id=data["organisation_id"],
-                occurred_at=record.recorded_at,
-                source="fleet",
-                kind=record.type.rpartition(".")[2],
-                summary={name: data[name] for name in fields},
-            )
+        await _in_history(connection, event, record)
+
+
+async def _in_history(
+    connection: asyncpg.Connection, event: DomainEvent, record: RecordedEvent
+) -> None:
+    data = event.model_dump(mode="json")
+    if (fields := _SUMMARY_FIELDS.get(type(event))) is not None:
+        assets = [uuid.UUID(record.stream_id)]
+    elif (fields := _CONTRACT_SUMMARY_FIELDS.get(type(event))) is not None:
+        assets = await connection.fetchval(
+            "SELECT coalesce(array_agg(asset_id), '{}') FROM assets WHERE contract_id = $1",
+            uuid.UUID(record.stream_id),
+        )
+    else:
+        return
+    for asset_id in assets:
+        await timeline.add_entry(
+            connection,
+            event_id=record.event_id,
+            asset_id=asset_id,
+            organisation_id=data["organisation_id"],
+            occurred_at=record.recorded_at,
+            source="fleet",
+            kind=record.type.rpartition(".")[2],
+            summary={name: data[name] for name in fields},
+        )
 
 
 async def _project_one(
@@ -71,7 +92,8 @@ async def _project_one(
         case SiteRegistered():
             await connection.execute(
                 "INSERT INTO sites (site_id, organisation_id, name, address, erp_reference,"
-                " registered_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                " registered_at, updated_at, version, branch_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
                 event.site_id,
                 event.organisation_id,
                 event.name,
@@ -79,16 +101,18 @@ async def _project_one(
                 event.erp_reference,
                 at,
                 version,
+                event.branch_id,
             )
         case SiteUpdated():
             await connection.execute(
-                "UPDATE sites SET name = $2, address = $3, updated_at = $4, version = $5"
-                " WHERE site_id = $1",
+                "UPDATE sites SET name = $2, address = $3, updated_at = $4, version = $5,"
+                " branch_id = $6 WHERE site_id = $1",
                 event.site_id,
                 event.name,
                 event.address.model_dump(mode="json"),
                 at,
                 version,
+                event.branch_id,
             )
         case ContractRegistered():
             await _contract(connection, event, record, new=True)

@@ -1,5 +1,6 @@
 """What fleet does with other services' events: keep its copy of identity's organisations
-(the ERP import names an organisation by its code; registrations check it exists)."""
+(the ERP import names an organisation by its code; registrations check it exists, and that
+a site's branch is one of its branches)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,21 @@ async def organisation_known(connection: asyncpg.Connection, received: ReceivedE
     event = received.event
     if isinstance(event, identity.OrganisationRegistered):
         await connection.execute(
-            "INSERT INTO organisations (organisation_id, code, legal_name) VALUES ($1, $2, $3)"
-            " ON CONFLICT (organisation_id) DO UPDATE SET code = excluded.code,"
-            " legal_name = excluded.legal_name",
+            "INSERT INTO organisations (organisation_id, code, legal_name, branches)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (organisation_id) DO UPDATE SET"
+            " code = excluded.code, legal_name = excluded.legal_name,"
+            " branches = excluded.branches",
             event.organisation_id,
             event.code,
             event.details.legal_name,
+            [branch.branch_id for branch in event.details.branches],
         )
     elif isinstance(event, identity.OrganisationDetailsChanged):
         await connection.execute(
-            "UPDATE organisations SET legal_name = $2 WHERE organisation_id = $1",
+            "UPDATE organisations SET legal_name = $2, branches = $3 WHERE organisation_id = $1",
             event.organisation_id,
             event.details.legal_name,
+            [branch.branch_id for branch in event.details.branches],
         )
 
 

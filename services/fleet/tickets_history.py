@@ -43,19 +43,29 @@ def _summary(event: tickets.InterventionEvent) -> dict[str, Any]:
     return summary
 
 
-async def intervention_event(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
-    event = received.event
-    assert isinstance(event, tickets.InterventionEvent)
+async def _add(
+    connection: asyncpg.Connection,
+    received: ReceivedEvent,
+    asset_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    summary: dict[str, Any],
+) -> None:
     await timeline.add_entry(
         connection,
         event_id=uuid.UUID(received.envelope.id),
-        asset_id=event.asset_id,
-        organisation_id=event.organisation_id,
+        asset_id=asset_id,
+        organisation_id=organisation_id,
         occurred_at=received.envelope.time,
         source="tickets",
-        kind=event.type.rpartition(".")[2],
-        summary=_summary(event),
+        kind=received.event.type.rpartition(".")[2],
+        summary=summary,
     )
+
+
+async def intervention_event(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+    event = received.event
+    assert isinstance(event, tickets.InterventionEvent)
+    await _add(connection, received, event.asset_id, event.organisation_id, _summary(event))
 
 
 async def ticket_opened(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
@@ -63,22 +73,14 @@ async def ticket_opened(connection: asyncpg.Connection, received: ReceivedEvent)
     assert isinstance(event, tickets.TicketOpened)
     if event.asset_id is None or event.organisation_id is None:
         return  # not about a machine
-    await timeline.add_entry(
-        connection,
-        event_id=uuid.UUID(received.envelope.id),
-        asset_id=event.asset_id,
-        organisation_id=event.organisation_id,
-        occurred_at=received.envelope.time,
-        source="tickets",
-        kind="TicketOpened",
-        summary={
-            "ticket_id": str(event.ticket_id),
-            "number": event.number,
-            "title": event.title,
-            "ticket_type": event.ticket_type.value,
-            "priority": event.priority.value,
-        },
-    )
+    summary = {
+        "ticket_id": str(event.ticket_id),
+        "number": event.number,
+        "title": event.title,
+        "ticket_type": event.ticket_type.value,
+        "priority": event.priority.value,
+    }
+    await _add(connection, received, event.asset_id, event.organisation_id, summary)
 
 
 def tickets_subscription(kafka_namespace: str) -> Subscription:

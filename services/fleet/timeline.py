@@ -30,11 +30,12 @@ async def add_entry(
     summary: dict[str, Any],
     staff_only: bool = False,
 ) -> bool:
-    """Add one entry to an asset's history; False when this event's entry is already there."""
+    """Add one entry to an asset's history; False when this event's entry of this asset is
+    already there."""
     added = await connection.fetchval(
         "INSERT INTO asset_timeline (event_id, asset_id, organisation_id, occurred_at, source,"
         " kind, summary, staff_only) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        " ON CONFLICT (event_id) DO NOTHING RETURNING true",
+        " ON CONFLICT (asset_id, event_id) DO NOTHING RETURNING true",
         event_id,
         asset_id,
         organisation_id,

@@ -232,8 +232,17 @@ class InterventionRequested(InterventionEvent):
     attachments: tuple[AttachmentRef, ...] = ()
 
 
+class ToldToRequester(InterventionEvent):
+    """An intervention event its requester is emailed about: it names them and the machine."""
+
+    requested_by: uuid.UUID
+    requester_email: EmailStr
+    serial_number: str
+    model_name: str
+
+
 @registry.register
-class InterventionScheduled(InterventionEvent):
+class InterventionScheduled(ToldToRequester):
     """A date and a technician (again, when `from_status` is scheduled: rescheduled)."""
 
     type: ClassVar[str] = "guichet.tickets.InterventionScheduled"
@@ -247,6 +256,8 @@ class InterventionScheduled(InterventionEvent):
 
 @registry.register
 class InterventionStarted(InterventionEvent):
+    """The technician started the scheduled intervention."""
+
     type: ClassVar[str] = "guichet.tickets.InterventionStarted"
     version: ClassVar[int] = 1
 
@@ -255,6 +266,8 @@ class InterventionStarted(InterventionEvent):
 
 @registry.register
 class InterventionCompleted(InterventionEvent):
+    """The intervention is done, with what was done as the customer may read it."""
+
     type: ClassVar[str] = "guichet.tickets.InterventionCompleted"
     version: ClassVar[int] = 1
 
@@ -264,16 +277,11 @@ class InterventionCompleted(InterventionEvent):
 
 
 @registry.register
-class InterventionCancelled(InterventionEvent):
-    """The customer cancelled a request still waiting for validation, saying why; the
-    requester is named so the confirmation reaches them."""
+class InterventionCancelled(ToldToRequester):
+    """The customer cancelled a request still waiting for validation, saying why."""
 
     type: ClassVar[str] = "guichet.tickets.InterventionCancelled"
     version: ClassVar[int] = 1
 
     cancelled_by: uuid.UUID
     comment: str
-    requested_by: uuid.UUID
-    requester_email: EmailStr
-    serial_number: str
-    model_name: str

@@ -57,6 +57,13 @@ async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is
 
     await eventually(lambda: _count(demo_ticket_emails, 3), timeout=30)
 
+    # The demo's equipment came in through the ERP import; Claire's reading was confirmed.
+    async def reading_emails() -> list:
+        return [m for m in await inbox.to(claire) if "Relevé de compteurs" in m["subject"]]
+
+    [reading_email] = await eventually(reading_emails, timeout=30)
+    assert "2XK07412" in reading_email["subject"]
+
     trace_id = uuid.uuid4().hex
     requester = f"e2e-{uuid.uuid4().hex[:8]}@client.example"
     async with aiohttp.ClientSession() as session:
@@ -76,6 +83,15 @@ async def test_a_ticket_opened_on_the_started_portal_emails_its_requester_and_is
         ) as response:
             assert response.status == 201, await response.text()
             ticket = await response.json()
+        async with session.get(
+            f"{stack.api_url}/fleet/assets", headers={"Authorization": f"Bearer {token}"}
+        ) as response:
+            fleet = await response.json()
+        assert sorted(asset["serial_number"] for asset in fleet["assets"]) == [
+            "2XK07412",
+            "2XK07598",
+            "AAJ01877",
+        ]
 
     [mail] = await inbox.wait_for(requester)
     assert mail["subject"] == (

@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field
 
 from services.fleet.api.common import back_office, domain_refusals, staff, today
 from services.fleet.bodies import (
+    BranchedSiteBody,
     ConsumableBody,
     ContractBody,
     ContractChange,
     ModelBody,
     ModelChange,
-    SiteBody,
     Strict,
 )
 from services.fleet.domain import Consumable
@@ -47,7 +47,7 @@ class OrganisationQuery(Strict):
     organisation_id: uuid.UUID | None = None
 
 
-class NewSite(SiteBody):
+class NewSite(BranchedSiteBody):
     organisation_id: uuid.UUID
 
 
@@ -100,7 +100,7 @@ async def register_site(request: web.Request) -> web.Response:
             request.app[EVENT_STORE],
             actor.context(request, body.organisation_id),
             organisation_id=body.organisation_id,
-            fields=body.fields(),
+            fields=body.branched_fields(),
         )
         return _json(found(await registry.site(connection, site_id), "site"), 201)
 
@@ -108,14 +108,14 @@ async def register_site(request: web.Request) -> web.Response:
 @routes.put("/agent/fleet/sites/{site_id}")
 @operation(
     "Change a site's name and address",
-    request=SiteBody,
+    request=BranchedSiteBody,
     responses={200: SiteView, 404: None, 422: None},
     tags=TAGS,
 )
 async def update_site(request: web.Request) -> web.Response:
     actor = back_office(request)
     site_id = path_id(request, "site_id", "site")
-    body = await read_json(request, SiteBody)
+    body = await read_json(request, BranchedSiteBody)
     async with domain_refusals(), unit_of_work(request.app[DB_POOL]) as connection:
         current = found(await registry.site(connection, site_id), "site")
         await catalogue.update_site(
@@ -123,7 +123,7 @@ async def update_site(request: web.Request) -> web.Response:
             request.app[EVENT_STORE],
             actor.context(request, current.organisation_id),
             site_id,
-            body.fields(),
+            body.branched_fields(),
         )
         return _json(found(await registry.site(connection, site_id), "site"))
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from services.fleet.domain import FleetRuleBroken, InvalidField, ReadingLowerThanLast
 from services.fleet.handlers.common import AlreadyTaken, InvalidReference
-from services.fleet.queries.assets import asset_organisation
+from services.fleet.queries.assets import asset_owner
 from services.fleet.settings import FleetSettings
 from shared.auth.claims import CUSTOMER_ROLES, Module, Role
 from shared.eventstore import ConcurrencyConflict, EventContext
@@ -38,6 +38,12 @@ class Actor:
 
     principal: Principal
     organisation_id: uuid.UUID | None
+
+    @property
+    def branch_id(self) -> uuid.UUID | None:
+        """The one branch a customer's access is limited to: they see its sites' equipment
+        only (vendor staff are never limited)."""
+        return self.principal.branch_id if self.organisation_id is not None else None
 
     @property
     def user_id(self) -> uuid.UUID | None:
@@ -99,11 +105,14 @@ async def visible_asset(
     connection: asyncpg.Connection, actor: Actor, asset_id: uuid.UUID
 ) -> uuid.UUID:
     """The asset's organisation when the actor may see it; 404 otherwise (another
-    organisation's asset is an asset that does not exist)."""
-    organisation = await asset_organisation(connection, asset_id)
-    if organisation is None or (
-        actor.organisation_id is not None and organisation != actor.organisation_id
-    ):
+    organisation's asset, or another branch's for a user limited to one, is an asset that
+    does not exist)."""
+    owner = await asset_owner(connection, asset_id)
+    if owner is None:
+        raise Problem(404, "Not found", "There is no such asset.")
+    organisation, branch = owner
+    foreign = actor.organisation_id is not None and organisation != actor.organisation_id
+    if foreign or (actor.branch_id is not None and branch != actor.branch_id):
         raise Problem(404, "Not found", "There is no such asset.")
     return organisation
 

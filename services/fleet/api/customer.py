@@ -56,7 +56,11 @@ async def list_fleet(request: web.Request) -> web.Response:
     async with request.app[DB_POOL].acquire() as connection:
         try:
             assets, next_cursor = await asset_queries.list_assets(
-                connection, today=today(), organisation_id=actor.organisation_id, filters=filters
+                connection,
+                today=today(),
+                organisation_id=actor.organisation_id,
+                filters=filters,
+                branch_id=actor.branch_id,
             )
         except BadCursor:
             raise bad_cursor() from None
@@ -71,7 +75,11 @@ async def get_asset(request: web.Request) -> web.Response:
     actor = customer(request)
     async with request.app[DB_POOL].acquire() as connection:
         page = await asset_queries.asset_page(
-            connection, asset_id(request), today=today(), organisation_id=actor.organisation_id
+            connection,
+            asset_id(request),
+            today=today(),
+            organisation_id=actor.organisation_id,
+            branch_id=actor.branch_id,
         )
     if page is None:
         raise Problem(404, "Not found", "There is no such asset.")
@@ -132,7 +140,7 @@ async def get_consumables(request: web.Request) -> web.Response:
 async def list_sites(request: web.Request) -> web.Response:
     actor = customer(request)
     async with request.app[DB_POOL].acquire() as connection:
-        sites = await registry.sites(connection, actor.organisation_id)
+        sites = await registry.sites(connection, actor.organisation_id, actor.branch_id)
     return web.json_response(SiteList(sites=sites).model_dump(mode="json"))
 
 
@@ -141,7 +149,9 @@ async def list_sites(request: web.Request) -> web.Response:
 async def list_contracts(request: web.Request) -> web.Response:
     actor = customer(request)
     async with request.app[DB_POOL].acquire() as connection:
-        contracts = await registry.contracts(connection, actor.organisation_id, today=today())
+        contracts = await registry.contracts(
+            connection, actor.organisation_id, today=today(), branch_id=actor.branch_id
+        )
     return web.json_response(ContractList(contracts=contracts).model_dump(mode="json"))
 
 

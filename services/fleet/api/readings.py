@@ -104,6 +104,7 @@ async def list_due(request: web.Request) -> web.Response:
             today=today(),
             notice_days=settings(request).reading_notice_days,
             organisation_id=actor.organisation_id,
+            branch_id=actor.branch_id,
         )
     return web.json_response(DueReadings(readings=due).model_dump(mode="json"))
 

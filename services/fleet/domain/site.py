@@ -18,6 +18,7 @@ class Site(Aggregate):
     organisation_id: uuid.UUID | None = None
     name: str = ""
     address: SiteAddress | None = None
+    branch_id: uuid.UUID | None = None
 
     STREAM_TYPE = "site"
 
@@ -27,6 +28,7 @@ class Site(Aggregate):
                 self.organisation_id = event.organisation_id
                 self.name = event.name
                 self.address = event.address
+                self.branch_id = event.branch_id
         self.version += 1
 
     @property
@@ -40,6 +42,7 @@ class Site(Aggregate):
         name: str,
         address: SiteAddress,
         erp_reference: str | None,
+        branch_id: uuid.UUID | None = None,
     ) -> list[DomainEvent]:
         if self.exists:
             raise FleetRuleBroken("this site is already registered")
@@ -50,15 +53,18 @@ class Site(Aggregate):
                 name=name,
                 address=address,
                 erp_reference=erp_reference,
+                branch_id=branch_id,
             )
         ]
 
-    def update(self, *, name: str, address: SiteAddress) -> list[DomainEvent]:
+    def update(
+        self, *, name: str, address: SiteAddress, branch_id: uuid.UUID | None
+    ) -> list[DomainEvent]:
         """Nothing when nothing changes (an import sending the same site again)."""
         if not self.exists:
             raise FleetRuleBroken("this site does not exist")
         assert self.organisation_id is not None
-        if (name, address) == (self.name, self.address):
+        if (name, address, branch_id) == (self.name, self.address, self.branch_id):
             return []
         return [
             SiteUpdated(
@@ -66,5 +72,6 @@ class Site(Aggregate):
                 organisation_id=self.organisation_id,
                 name=name,
                 address=address,
+                branch_id=branch_id,
             )
         ]

@@ -16,6 +16,7 @@ from services.fleet.domain_types import ContractType, Counter
 from services.fleet.events import ContractTerms, SiteAddress
 from services.fleet.handlers.common import (
     AlreadyTaken,
+    InvalidReference,
     decide,
     load,
     organisation_exists,
@@ -29,6 +30,7 @@ from shared.eventstore import EventContext, EventStore
 class SiteFields:
     name: str
     address: SiteAddress
+    branch_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,14 @@ async def register_site(
     erp_reference: str | None = None,
 ) -> uuid.UUID:
     await organisation_exists(connection, organisation_id)
+    await _branch_of(connection, organisation_id, fields.branch_id)
     site = Site(uuid.uuid4())
     events = site.register(
         organisation_id=organisation_id,
         name=fields.name,
         address=fields.address,
         erp_reference=erp_reference,
+        branch_id=fields.branch_id,
     )
     await save(connection, store, site, events, context)
     return site.site_id
@@ -95,9 +99,25 @@ async def update_site(
     fields: SiteFields,
 ) -> bool:
     site = await load(connection, store, Site, site_id)
-    events = site.update(name=fields.name, address=fields.address)
+    if site.organisation_id is not None:
+        await _branch_of(connection, site.organisation_id, fields.branch_id)
+    events = site.update(name=fields.name, address=fields.address, branch_id=fields.branch_id)
     await save(connection, store, site, events, context)
     return bool(events)
+
+
+async def _branch_of(
+    connection: asyncpg.Connection, organisation_id: uuid.UUID, branch_id: uuid.UUID | None
+) -> None:
+    if branch_id is None:
+        return
+    known = await connection.fetchval(
+        "SELECT $2 = ANY(branches) FROM organisations WHERE organisation_id = $1",
+        organisation_id,
+        branch_id,
+    )
+    if not known:
+        raise InvalidReference("branch_id", "This is not a branch of the site's organisation.")
 
 
 # --- contracts -------------------------------------------------------------------------------

@@ -223,9 +223,9 @@ async def _model(run: _Import, item: ModelItem) -> tuple[uuid.UUID, Outcome]:
 
 async def _site(run: _Import, item: SiteItem) -> tuple[uuid.UUID, Outcome]:
     organisation_id = await run.organisation(item.organisation_code)
-    fields = item.fields()
     known = await run.known("sites", item.erp_reference)
     if known is None:
+        fields = item.fields()
         site_id = await catalogue.register_site(
             run.connection,
             run.store,
@@ -236,8 +236,9 @@ async def _site(run: _Import, item: SiteItem) -> tuple[uuid.UUID, Outcome]:
         )
         return site_id, "created"
     run.same_organisation(known, organisation_id)
+    # The ERP knows nothing of the portal's branches: the site keeps the one it has.
     changed = await catalogue.update_site(
-        run.connection, run.store, run.context, known["site_id"], fields
+        run.connection, run.store, run.context, known["site_id"], item.fields(known["branch_id"])
     )
     return known["site_id"], "updated" if changed else "unchanged"
 

@@ -4,7 +4,8 @@
 CREATE TABLE organisations (
     organisation_id uuid PRIMARY KEY,
     code            text NOT NULL UNIQUE,
-    legal_name      text NOT NULL
+    legal_name      text NOT NULL,
+    branches        uuid[] NOT NULL DEFAULT '{}'
 );
 
 CREATE TABLE sites (
@@ -12,6 +13,7 @@ CREATE TABLE sites (
     organisation_id uuid NOT NULL,
     name            text NOT NULL,
     address         jsonb NOT NULL,
+    branch_id       uuid,
     erp_reference   text UNIQUE,
     registered_at   timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,
@@ -123,15 +125,19 @@ CREATE TABLE reading_reminders (
 
 -- An asset's history, newest first: its own events, and entries other services' events
 -- add (tickets, interventions, orders) through `services/fleet/timeline.py`. One entry per
--- event, whoever delivers it how often.
+-- event and asset (a contract's end is an entry of each asset it covered), whoever delivers
+-- it how often.
 CREATE TABLE asset_timeline (
-    event_id        uuid PRIMARY KEY,
+    event_id        uuid NOT NULL,
     asset_id        uuid NOT NULL,
     organisation_id uuid NOT NULL,
     occurred_at     timestamptz NOT NULL,
     source          text NOT NULL,
     kind            text NOT NULL,
     summary         jsonb NOT NULL,
-    staff_only      boolean NOT NULL DEFAULT false
+    staff_only      boolean NOT NULL DEFAULT false,
+    -- Entries of the same moment (one transaction's events) in the order they were added.
+    seq             bigint GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (asset_id, event_id)
 );
-CREATE INDEX asset_timeline_by_asset ON asset_timeline (asset_id, occurred_at DESC, event_id);
+CREATE INDEX asset_timeline_by_asset ON asset_timeline (asset_id, occurred_at DESC, seq DESC);

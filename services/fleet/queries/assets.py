@@ -36,7 +36,9 @@ class FleetFilters(Paging):
     site_id: uuid.UUID | None = None
     model_id: uuid.UUID | None = None
     contract_id: uuid.UUID | None = None
-    status: list[AssetStatus] | None = None
+    status: list[AssetStatus] | None = Field(
+        default=None, description="Default: every status but withdrawn"
+    )
     q: Words | None = Field(
         default=None,
         description="Words found in the serial number, model, product reference, site,"
@@ -82,10 +84,16 @@ class Where:
         return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
 
 
-def scoped(today: dt.date, organisation_id: uuid.UUID | None, column: str = "a") -> Where:
+def scoped(
+    today: dt.date, organisation_id: uuid.UUID | None, branch_id: uuid.UUID | None = None
+) -> Where:
+    """The assets of an organisation (None: every one), at the sites of a branch when the
+    reader's access is limited to one."""
     where = Where(today)
     if organisation_id is not None:
-        where.add(f"{column}.organisation_id = {{}}", organisation_id)
+        where.add("a.organisation_id = {}", organisation_id)
+    if branch_id is not None:
+        where.add("s.branch_id = {}", branch_id)
     return where
 
 
@@ -100,10 +108,11 @@ async def list_assets(
     today: dt.date,
     organisation_id: uuid.UUID | None,
     filters: FleetFilters,
+    branch_id: uuid.UUID | None = None,
 ) -> tuple[list[AssetSummary], str | None]:
     """A page of the organisation's assets (every organisation's: `organisation_id` None),
     by serial number; raises `BadCursor` for a cursor it did not hand out."""
-    where = scoped(today, organisation_id)
+    where = scoped(today, organisation_id, branch_id)
     if isinstance(filters, AgentFleetFilters) and filters.organisation_id:
         where.add("a.organisation_id = {}", filters.organisation_id)
     for name in ("site_id", "model_id", "contract_id"):
@@ -112,6 +121,8 @@ async def list_assets(
             where.add(f"a.{name} = {{}}", value)
     if filters.status:
         where.add("a.status = ANY({}::text[])", [status.value for status in filters.status])
+    else:  # machines taken back stay in the records, out of the way
+        where.add("a.status <> 'withdrawn'")
     if filters.q:
         where.add(
             "concat_ws(' ', a.serial_number, m.code, m.name, m.manufacturer, a.product_reference,"
@@ -137,8 +148,9 @@ async def asset_page(
     *,
     today: dt.date,
     organisation_id: uuid.UUID | None,
+    branch_id: uuid.UUID | None = None,
 ) -> AssetPage | None:
-    where = scoped(today, organisation_id).add("a.asset_id = {}", asset_id)
+    where = scoped(today, organisation_id, branch_id).add("a.asset_id = {}", asset_id)
     row = await connection.fetchrow(f"{SUMMARY} {where.sql()}", *where.arguments)
     if row is None:
         return None
@@ -170,12 +182,16 @@ def counter_values(counters: list[str], last_values: dict[str, int]) -> list[Cou
     ]
 
 
-async def asset_organisation(
+async def asset_owner(
     connection: asyncpg.Connection, asset_id: uuid.UUID
-) -> uuid.UUID | None:
-    return await connection.fetchval(
-        "SELECT organisation_id FROM assets WHERE asset_id = $1", asset_id
+) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """The asset's organisation and its site's branch; None when there is no such asset."""
+    row = await connection.fetchrow(
+        "SELECT a.organisation_id, s.branch_id FROM assets a JOIN sites s USING (site_id)"
+        " WHERE a.asset_id = $1",
+        asset_id,
     )
+    return (row["organisation_id"], row["branch_id"]) if row else None
 
 
 async def timeline(
@@ -245,6 +261,7 @@ async def due_readings(
     today: dt.date,
     notice_days: int,
     organisation_id: uuid.UUID,
+    branch_id: uuid.UUID | None = None,
 ) -> list[DueReading]:
     """The organisation's assets whose reading is due within `notice_days` (or overdue),
     soonest first."""
@@ -252,12 +269,15 @@ async def due_readings(
         "SELECT rs.asset_id, rs.serial_number, rs.model_name, rs.site_name, rs.location,"
         " rs.contract_number, rs.last_read_on, rs.due_on, a.counters, a.last_values"
         " FROM reading_schedule rs JOIN assets a USING (asset_id)"
+        " JOIN sites s ON s.site_id = a.site_id"
         " WHERE rs.organisation_id = $2 AND rs.due_on <= $1::date + $3::int"
         "   AND (rs.contract_ends_on IS NULL OR rs.contract_ends_on >= $1)"
+        "   AND ($4::uuid IS NULL OR s.branch_id = $4)"
         " ORDER BY rs.due_on, rs.serial_number, rs.asset_id",
         today,
         organisation_id,
         notice_days,
+        branch_id,
     )
     return [
         DueReading(

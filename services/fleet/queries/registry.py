@@ -10,7 +10,7 @@ import asyncpg
 from services.fleet.queries.views import ConsumableView, ContractView, ModelView, SiteView
 
 _SITES = """
-SELECT s.site_id, s.organisation_id, s.name, s.address, s.erp_reference,
+SELECT s.site_id, s.organisation_id, s.name, s.address, s.branch_id, s.erp_reference,
        (SELECT count(*) FROM assets a WHERE a.site_id = s.site_id AND a.status <> 'withdrawn')
            AS assets
 FROM sites s
@@ -28,11 +28,16 @@ FROM contracts c
 
 
 async def sites(
-    connection: asyncpg.Connection, organisation_id: uuid.UUID | None
+    connection: asyncpg.Connection,
+    organisation_id: uuid.UUID | None,
+    branch_id: uuid.UUID | None = None,
 ) -> list[SiteView]:
+    """An organisation's sites (None: every one's), those of one branch when given."""
     rows = await connection.fetch(
-        _SITES + " WHERE $1::uuid IS NULL OR s.organisation_id = $1 ORDER BY s.name, s.site_id",
+        _SITES + " WHERE ($1::uuid IS NULL OR s.organisation_id = $1)"
+        " AND ($2::uuid IS NULL OR s.branch_id = $2) ORDER BY s.name, s.site_id",
         organisation_id,
+        branch_id,
     )
     return [SiteView.model_validate(dict(row)) for row in rows]
 
@@ -43,13 +48,22 @@ async def site(connection: asyncpg.Connection, site_id: uuid.UUID) -> SiteView |
 
 
 async def contracts(
-    connection: asyncpg.Connection, organisation_id: uuid.UUID | None, *, today: dt.date
+    connection: asyncpg.Connection,
+    organisation_id: uuid.UUID | None,
+    *,
+    today: dt.date,
+    branch_id: uuid.UUID | None = None,
 ) -> list[ContractView]:
+    """An organisation's contracts (None: every one's); with a branch, those covering an
+    asset at one of its sites."""
     rows = await connection.fetch(
-        _CONTRACTS
-        + " WHERE $2::uuid IS NULL OR c.organisation_id = $2 ORDER BY c.number, c.contract_id",
+        _CONTRACTS + " WHERE ($2::uuid IS NULL OR c.organisation_id = $2)"
+        " AND ($3::uuid IS NULL OR EXISTS (SELECT FROM assets a JOIN sites s USING (site_id)"
+        "   WHERE a.contract_id = c.contract_id AND s.branch_id = $3))"
+        " ORDER BY c.number, c.contract_id",
         today,
         organisation_id,
+        branch_id,
     )
     return [ContractView.model_validate(dict(row)) for row in rows]
 

@@ -24,6 +24,7 @@ class SiteView(BaseModel):
     organisation_id: uuid.UUID
     name: str
     address: Address
+    branch_id: uuid.UUID | None
     erp_reference: str | None
     assets: int = Field(description="Assets at the site, withdrawn ones aside")
 

@@ -10,20 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
 from services.fleet.app import create_app
 from services.fleet.settings import FleetSettings
 from services.identity import events as identity
-from services.identity.domain_types import OrganisationDetails
+from services.identity.domain_types import Branch, OrganisationDetails
 from services.tickets.tests.conftest import Client
-from shared.cloudevents import CloudEvent
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import TokenIssuer, eventually, serving
+from tests.support import ServiceUnderTest, TokenIssuer, serving
 
 CUSTOMER_MODULES = ("fleet", "meter_readings")
 
@@ -42,7 +39,9 @@ class Fleet:
 
 
 @dataclass
-class FleetUnderTest:
+class FleetUnderTest(ServiceUnderTest):
+    schema = "fleet"
+
     url: str
     database_url: str
     kafka_bootstrap: str
@@ -69,43 +68,13 @@ class FleetUnderTest:
         headers = self.issuer.bearer(sub="erp-client", role="service", scope=scope, sid=None)
         return Client(self.url, headers, uuid.uuid4(), None, self.session)
 
-    async def sql(self, query: str, *args: Any) -> Any:
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            await connection.execute("SET search_path TO fleet")
-            return await connection.fetch(query, *args)
-        finally:
-            await connection.close()
-
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once fleet handled it."""
-        [before] = await self.sql("SELECT count(*) AS n FROM inbox")
-        envelope = CloudEvent(
-            id=str(uuid.uuid4()),
-            source="/guichet/identity",
-            type=event.type,
-            subject=str(uuid.uuid4()),
-            time=datetime.now(UTC),
-            data=event.model_dump(mode="json"),
-            dataversion=event.version,
-            organisationid=str(organisation) if organisation else None,
-            correlationid=str(uuid.uuid4()),
-        )
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            topic = service_topic(self.namespace, "identity")
-            await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
-        finally:
-            await producer.stop()
+        await self.consumed("identity", event, organisation)
 
-        async def handled() -> bool:
-            [now] = await self.sql("SELECT count(*) AS n FROM inbox")
-            return now["n"] > before["n"]
-
-        await eventually(handled, timeout=30)
-
-    async def organisation(self, name: str = "Imprimerie Martin") -> tuple[uuid.UUID, str]:
+    async def organisation(
+        self, name: str = "Imprimerie Martin", branches: tuple[Branch, ...] = ()
+    ) -> tuple[uuid.UUID, str]:
         """A customer organisation registered in identity: its id and code."""
         organisation_id = uuid.uuid4()
         code = f"C{organisation_id.hex[:8].upper()}"
@@ -115,7 +84,7 @@ class FleetUnderTest:
             status="active",
             language="fr",
             currency="EUR",
-            details=OrganisationDetails(legal_name=name),
+            details=OrganisationDetails(legal_name=name, branches=branches),
         )
         await self.publish_identity(event, organisation_id)
         return organisation_id, code

@@ -12,6 +12,7 @@ import uuid
 from services.fleet.events import registry
 from services.fleet.handlers.reminders import remind_due_readings
 from services.fleet.tests.conftest import FleetUnderTest
+from services.identity.domain_types import Branch
 from shared.db import create_pool
 from shared.eventstore import EventStore
 from shared.wakeup import outbox_channel
@@ -244,3 +245,113 @@ async def test_the_daily_reminder_names_each_asset_once_per_due_date(fleet: Flee
         )
     finally:
         await pool.close()
+
+
+async def test_an_asset_moves_changes_contract_and_is_withdrawn_each_step_in_its_history(
+    fleet: FleetUnderTest,
+) -> None:
+    organisation, code = await fleet.organisation()
+    equipped = await fleet.equip(organisation, code)
+    office = fleet.staff()
+    annex = await office.ok(
+        "POST",
+        "/agent/fleet/sites",
+        201,
+        json={
+            "organisation_id": str(organisation),
+            "name": "Annexe de Metz",
+            "address": {"line1": "1 rue Serpenoise", "city": "Metz"},
+        },
+    )
+    placement = f"/agent/fleet/assets/{equipped.asset_id}/placement"
+    moved = {"site_id": annex["site_id"], "location": "RDC", "contract_id": None}
+    page = await office.ok("PUT", placement, json=moved)
+    assert (page["asset"]["site_name"], page["contract"]) == ("Annexe de Metz", None)
+    assert await office.ok("PUT", placement, json=moved) == page  # the same again: no change
+    await office.ok("PUT", placement, json={**moved, "status": "withdrawn", "reason": "repris"})
+    refused = await office.call("PUT", placement, json={**moved, "location": "1er"})
+    assert refused.status == 409, refused.body
+
+    claire = fleet.customer(organisation)
+    assert (await claire.ok("GET", "/fleet/assets"))["assets"] == []
+    listed = await claire.ok("GET", "/fleet/assets", params={"status": "withdrawn"})
+    assert [asset["status"] for asset in listed["assets"]] == ["withdrawn"]
+    kinds, cursor = [], None
+    while True:
+        params = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        page = await claire.ok("GET", f"/fleet/assets/{equipped.asset_id}/history", params=params)
+        kinds += [entry["kind"] for entry in page["entries"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert kinds == ["AssetStatusChanged", "ContractDetached", "AssetRelocated", "AssetRegistered"]
+
+
+async def test_a_user_limited_to_a_branch_sees_the_equipment_of_its_sites_only(
+    fleet: FleetUnderTest,
+) -> None:
+    nancy, metz = (
+        Branch(branch_id=uuid.uuid4(), name="Nancy"),
+        Branch(branch_id=uuid.uuid4(), name="Metz"),
+    )
+    organisation, code = await fleet.organisation(branches=(nancy, metz))
+    equipped = await fleet.equip(organisation, code)
+    office = fleet.staff()
+    address = {"line1": "14 rue des Presses", "city": "Nancy"}
+    body = {"name": "Atelier de Nancy", "address": address}
+    refused = await office.call(
+        "PUT",
+        f"/agent/fleet/sites/{equipped.site_id}",
+        json={**body, "branch_id": str(uuid.uuid4())},
+    )
+    assert (refused.status, refused.body["errors"][0]["field"]) == (422, "branch_id")
+    site = await office.ok(
+        "PUT",
+        f"/agent/fleet/sites/{equipped.site_id}",
+        json={**body, "branch_id": str(nancy.branch_id)},
+    )
+    assert site["branch_id"] == str(nancy.branch_id)
+    metz_site = await office.ok(
+        "POST",
+        "/agent/fleet/sites",
+        201,
+        json={
+            "organisation_id": str(organisation),
+            "name": "Agence de Metz",
+            "address": {"line1": "1 rue Serpenoise", "city": "Metz"},
+            "branch_id": str(metz.branch_id),
+        },
+    )
+    metz_asset = await office.ok(
+        "POST",
+        "/agent/fleet/assets",
+        201,
+        json={
+            "organisation_id": str(organisation),
+            "model_id": equipped.model_id,
+            "serial_number": "METZ-1",
+            "site_id": metz_site["site_id"],
+            "installed_on": (TODAY - dt.timedelta(days=40)).isoformat(),
+            "contract_id": equipped.contract_id,
+        },
+    )
+    in_metz = fleet.customer(organisation, branch=metz.branch_id)
+    everywhere = fleet.customer(organisation)
+    listed = await in_metz.ok("GET", "/fleet/assets")
+    assert [a["serial_number"] for a in listed["assets"]] == ["METZ-1"]
+    assert len((await everywhere.ok("GET", "/fleet/assets"))["assets"]) == 2
+    assert [s["name"] for s in (await in_metz.ok("GET", "/fleet/sites"))["sites"]] == [
+        "Agence de Metz"
+    ]
+    due = await in_metz.ok("GET", "/meter-readings/due")
+    assert [d["serial_number"] for d in due["readings"]] == ["METZ-1"]
+    nancy_asset = f"/fleet/assets/{equipped.asset_id}"
+    for path in (nancy_asset, f"{nancy_asset}/history", f"{nancy_asset}/readings"):
+        assert (await in_metz.call("GET", path)).status == 404, path
+    reading = {"asset_id": equipped.asset_id, "counters": {"black_and_white": 1, "colour": 1}}
+    assert (await in_metz.call("POST", "/meter-readings", json=reading)).status == 404
+    await in_metz.ok(
+        "POST",
+        "/meter-readings",
+        201,
+        json={**reading, "asset_id": metz_asset["asset"]["asset_id"]},
+    )

@@ -1,6 +1,6 @@
 """Emails promised by the fleet service's events: the confirmation of a meter reading a
-customer entered (flow 15), and the reminder of readings due. Readings staff or the ERP
-entered are confirmed to nobody: the customer did not send them."""
+customer entered (flow 15), and the reminder of readings due. Readings staff entered are
+confirmed to nobody: the customer did not send them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Emails promised by interventions (flow 14): the summary of a request, carrying its number,
-and the confirmation of a cancellation, each to the requester. They belong to the `fleet`
+its date and technician once scheduled (again when rescheduled), and the confirmation of a
+cancellation, each to the requester. They belong to the `fleet`
 category (`intervention_…`): interventions are the fleet module's, next to meter readings."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from services.notifications import directory
 from services.notifications.formatting import PRIORITY_LABELS
 from services.notifications.mailer import Mailer
 from services.tickets import events as tickets_events
+from services.tickets.domain_types import InterventionStatus
 from shared.consumer import Handler, ReceivedEvent
 
 
@@ -34,7 +36,7 @@ class InterventionEmails:
     ) -> None:
         event = received.event
         assert isinstance(
-            event, tickets_events.InterventionRequested | tickets_events.InterventionCancelled
+            event, tickets_events.InterventionRequested | tickets_events.ToldToRequester
         )
         known = await directory.find_user(connection, event.requested_by)
         await self.mailer.send(
@@ -77,6 +79,20 @@ class InterventionEmails:
             },
         )
 
+    async def scheduled(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+        event = received.event
+        assert isinstance(event, tickets_events.InterventionScheduled)
+        await self._to_requester(
+            connection,
+            received,
+            "intervention_scheduled",
+            {
+                "scheduled_for": event.scheduled_for.isoformat(),
+                "technician": event.technician,
+                "rescheduled": event.from_status is InterventionStatus.SCHEDULED,
+            },
+        )
+
     async def cancelled(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
         event = received.event
         assert isinstance(event, tickets_events.InterventionCancelled)
@@ -90,5 +106,6 @@ def intervention_handlers(mailer: Mailer) -> dict[str, Handler]:
     emails = InterventionEmails(mailer)
     return {
         tickets_events.InterventionRequested.type: emails.requested,
+        tickets_events.InterventionScheduled.type: emails.scheduled,
         tickets_events.InterventionCancelled.type: emails.cancelled,
     }

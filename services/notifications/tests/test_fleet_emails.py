@@ -10,8 +10,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from conftest import Infrastructure
 from services.fleet.events import registry
 from services.fleet.handlers.reminders import remind_due_readings
@@ -20,13 +18,12 @@ from services.fleet.tests.conftest import FleetUnderTest
 from services.identity import events as identity
 from services.notifications.app import create_app as create_notifications
 from services.notifications.settings import NotificationsSettings
-from shared.cloudevents import CloudEvent
 from shared.db import create_pool
 from shared.eventstore import EventStore
 from shared.kafka import service_topic
 from shared.sealing import new_sealing_key
 from shared.wakeup import outbox_channel
-from tests.support import serving
+from tests.support import publish, serving
 
 TODAY = dt.datetime.now(dt.UTC).date()
 # The fleet service under test, as fleet's own tests run it (fixtures `fleet`, `fleet_settings`).
@@ -50,24 +47,15 @@ async def grant(fleet: FleetUnderTest, organisation: uuid.UUID, email: str) -> u
         modules=frozenset({"fleet", "meter_readings"}),
         granted_by=uuid.uuid4(),
     )
-    envelope = CloudEvent(
-        id=str(uuid.uuid4()),
-        source="/guichet/identity",
-        type=event.type,
+    topic = service_topic(fleet.namespace, "identity")
+    await publish(
+        fleet.kafka_bootstrap,
+        topic,
+        event,
+        source="identity",
+        organisation=organisation,
         subject=str(user_id),
-        time=dt.datetime.now(dt.UTC),
-        data=event.model_dump(mode="json"),
-        dataversion=event.version,
-        organisationid=str(organisation),
-        correlationid=str(uuid.uuid4()),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=fleet.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        topic = service_topic(fleet.namespace, "identity")
-        await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
-    finally:
-        await producer.stop()
     return user_id
 
 

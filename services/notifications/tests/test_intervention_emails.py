@@ -1,5 +1,6 @@
 """Flow 14's emails end to end: an intervention requested in tickets becomes one summary email
-carrying its number, and its cancellation one confirmation, read from the SMTP catcher."""
+carrying its number, its cancellation one confirmation, its scheduling one email with the date
+and technician, read from the SMTP catcher."""
 
 from __future__ import annotations
 
@@ -69,6 +70,30 @@ async def test_the_requester_gets_the_summary_with_its_number_then_the_cancellat
         await customer.ok("POST", path, json={"comment": "Le toner était mal installé"})
         mails = await infrastructure.mail.wait_for(email, count=2)
 
+        # Another request, scheduled: its requester learns the date and the technician.
+        other = recipient()
+        second = await customer.ok(
+            "POST",
+            "/interventions",
+            201,
+            json={
+                "asset_id": str(machine.asset_id),
+                "nature": "breakdown",
+                "details": "HS",
+                "requester_email": other,
+            },
+        )
+        await tickets.agent().ok(
+            "POST",
+            f"/agent/interventions/{second['intervention_id']}/schedule",
+            json={"scheduled_for": "2026-12-07T09:30:00+01:00", "technician": "Marc Lefèvre"},
+        )
+        scheduled = [
+            mail
+            for mail in await infrastructure.mail.wait_for(other, count=2)
+            if "planifiée" in mail["subject"]
+        ]
+
     number = created["number"]
     assert summary["subject"] == (
         f"[DIT n° {number}] Demande d'intervention enregistrée : Ricoh MP C3004 E-778899"
@@ -92,9 +117,20 @@ async def test_the_requester_gets_the_summary_with_its_number_then_the_cancellat
         assert "E-778899" in part
     assert (len(mails), category_of("intervention_requested")) == (2, Category.FLEET)
 
+    [when] = scheduled
+    assert when["subject"] == (
+        f"[DIT n° {second['number']}] Intervention planifiée le 7 décembre 2026 à 09:30"
+        " (heure de Paris)"
+    )
+    for part in (when["text"], when["html"]):
+        assert "Marc Lefèvre" in part
+        assert "E-778899" in part
+
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-@pytest.mark.parametrize("template", ["intervention_requested", "intervention_cancelled"])
+@pytest.mark.parametrize(
+    "template", ["intervention_requested", "intervention_scheduled", "intervention_cancelled"]
+)
 def test_each_intervention_email_exists_in_both_languages_as_html_and_text(
     language: str, template: str
 ) -> None:
@@ -114,6 +150,9 @@ def test_each_intervention_email_exists_in_both_languages_as_html_and_text(
             "details": "HS",
             "covered": True,
             "comment": "Réparé",
+            "scheduled_for": "2026-12-07T09:30:00+01:00",
+            "technician": "Marc",
+            "rescheduled": False,
             "intervention_url": "http://portal.test/interventions/x",
             "portal_url": "http://portal.test/",
             "organisation": None,

@@ -183,7 +183,7 @@ async def request_intervention(request: web.Request) -> web.Response:
                 attachment_ids=body.attachment_ids,
             ),
             actor.context(request, actor.organisation_id),
-            today=dt.date.today(),
+            today=dt.datetime.now(dt.UTC).date(),
         )
     view = await view_of(request, actor, intervention_id)
     return web.json_response(

@@ -131,6 +131,16 @@ class Intervention(Aggregate):
             "asset_id": self.asset_id,
         }
 
+    def _requester(self) -> dict[str, Any]:
+        """What an event the requester is emailed about names (ToldToRequester)."""
+        return {
+            **self._ids(),
+            "requested_by": self.requested_by,
+            "requester_email": self.requester_email,
+            "serial_number": self.serial_number,
+            "model_name": self.model_name,
+        }
+
     # --- commands ---------------------------------------------------------------------------
 
     def request(self, new: NewIntervention) -> list[DomainEvent]:
@@ -171,7 +181,7 @@ class Intervention(Aggregate):
             return []  # already so: nothing happened
         return [
             InterventionScheduled(
-                **self._ids(),
+                **self._requester(),
                 from_status=current,
                 scheduled_for=scheduled_for,
                 technician=technician,
@@ -192,18 +202,7 @@ class Intervention(Aggregate):
         self._move(S.CANCELLED)
         if not comment.strip():
             raise TicketRuleBroken("say why the intervention is cancelled")
-        assert self.requested_by is not None
-        return [
-            InterventionCancelled(
-                **self._ids(),
-                cancelled_by=by,
-                comment=comment,
-                requested_by=self.requested_by,
-                requester_email=self.requester_email,
-                serial_number=self.serial_number,
-                model_name=self.model_name,
-            )
-        ]
+        return [InterventionCancelled(**self._requester(), cancelled_by=by, comment=comment)]
 
     @property
     def cancellable(self) -> bool:

@@ -7,24 +7,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
 from devstack.objectstore import ObjectStore
 from services.identity import events as identity
 from services.tickets.app import create_app
 from services.tickets.settings import TicketsSettings
-from shared.cloudevents import CloudEvent
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import TokenIssuer, eventually, serving
+from tests.support import ServiceUnderTest, TokenIssuer, serving
 
 
 @dataclass
@@ -72,7 +68,9 @@ class Client:
 
 
 @dataclass
-class TicketsUnderTest:
+class TicketsUnderTest(ServiceUnderTest):
+    schema = "tickets"
+
     url: str
     database_url: str
     kafka_bootstrap: str
@@ -93,48 +91,9 @@ class TicketsUnderTest:
         headers = self.issuer.bearer(sub=str(user), role="vendor_agent")
         return Client(self.url, headers, user, None, self.session)
 
-    async def sql(self, query: str, *args: Any) -> Any:
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            await connection.execute("SET search_path TO tickets")
-            return await connection.fetch(query, *args)
-        finally:
-            await connection.close()
-
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once tickets handled it."""
-        await self.publish("identity", event, organisation)
-
-    async def publish(
-        self, service: str, event: DomainEvent, organisation: uuid.UUID | None
-    ) -> None:
-        """One of another service's events, as it publishes it; returns once tickets handled
-        it."""
-        [before] = await self.sql("SELECT count(*) AS n FROM inbox")
-        envelope = CloudEvent(
-            id=str(uuid.uuid4()),
-            source=f"/guichet/{service}",
-            type=event.type,
-            subject=str(uuid.uuid4()),
-            time=datetime.now(UTC),
-            data=event.model_dump(mode="json"),
-            dataversion=event.version,
-            organisationid=str(organisation) if organisation else None,
-            correlationid=str(uuid.uuid4()),
-        )
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            topic = service_topic(self.namespace, service)
-            await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
-        finally:
-            await producer.stop()
-
-        async def handled() -> bool:
-            [now] = await self.sql("SELECT count(*) AS n FROM inbox")
-            return now["n"] > before["n"]
-
-        await eventually(handled, timeout=30)
+        await self.consumed("identity", event, organisation)
 
     async def colleague(
         self, organisation: uuid.UUID, *, first_name: str = "Claire", last_name: str = "Martin"

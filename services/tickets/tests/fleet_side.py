@@ -41,7 +41,7 @@ class Machine:
 async def register_contract(
     tickets: TicketsUnderTest, organisation: uuid.UUID, contract: fleet.ContractTerms
 ) -> None:
-    await tickets.publish(
+    await tickets.consumed(
         "fleet",
         fleet.ContractRegistered(organisation_id=organisation, terms=contract),
         organisation,
@@ -60,7 +60,7 @@ async def register_machine(
         await register_contract(tickets, organisation, contract)
     asset_id = uuid.uuid4()
     serial = serial_number or f"SN-{uuid.uuid4().hex[:8].upper()}"
-    await tickets.publish(
+    await tickets.consumed(
         "fleet",
         fleet.AssetRegistered(
             asset_id=asset_id,

@@ -278,7 +278,7 @@ async def test_support_contract_required_follows_fleet_s_contracts(
         )
         assert foreign.status == 422
 
-        await tickets.publish(
+        await tickets.consumed(
             "fleet",
             fleet.ContractEnded(
                 contract_id=support.contract_id,

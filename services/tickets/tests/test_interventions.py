@@ -207,7 +207,7 @@ async def test_machines_not_covered_are_flagged_or_refused_as_the_vendor_chose(
             flagged = await customer.ok("POST", "/interventions", 201, json=request_body(machine))
             assert (flagged["covered"], flagged["contract_number"]) == (False, number)
         assert covered.contract is not None
-        await tickets.publish(
+        await tickets.consumed(
             "fleet",
             fleet.ContractEnded(
                 contract_id=covered.contract.contract_id,
