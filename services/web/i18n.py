@@ -94,12 +94,12 @@ class Formats:
             value = dt.datetime.fromisoformat(value)
         return format_datetime(value, format="medium", locale=self.locale, tzinfo=dt.UTC)
 
-    def number(self, value: int | None) -> str:
-        """A count (a meter's pages): 120 345 in French, 120,345 in English."""
-        return "" if value is None else format_decimal(value, locale=self.locale)
-
     def amount(self, value: Decimal | float | str, currency: str) -> str:
         return format_currency(Decimal(str(value)), currency, locale=self.locale)
+
+    def number(self, value: Decimal | float | str) -> str:
+        """A quantity or a rate as written in the locale (1,5 / 1.5), without trailing zeros."""
+        return format_decimal(Decimal(str(value)).normalize(), locale=self.locale)
 
     def size(self, value: int) -> str:
         """A file's size: 820 B, 14.2 kB, 3.1 MB (French: o, ko, Mo)."""

@@ -207,7 +207,7 @@ def _reading_errors(error: ApiError, t: Translate, formats: Formats) -> dict[str
     for item in error.problem.get("errors", []) or []:
         field = str(item.get("field") or "")
         if item.get("code") == "lower_than_last":
-            last = formats.number(item.get("last_value"))
+            last = formats.number(item.get("last_value") or 0)
             errors[field] = t("fleet.error.lower_than_last", last=last)
         else:
             errors[field or ""] = str(item.get("message") or error)

@@ -77,8 +77,8 @@ class Portal:
         )
         return tokens["access_token"]
 
-    async def speaks(self, token: str, language: str) -> None:
-        """The user's language setting, which the pages follow."""
+    async def choose_language(self, token: str, language: str) -> None:
+        """The user's own setting, as they would change it on their profile."""
         me = await self.call("GET", "/api/me", token)
         await self.call(
             "PUT",
@@ -237,6 +237,11 @@ async def portal(
         )
         await notifications.start_server()
         stack.push_async_callback(notifications.close)
+        fleet = TestServer(
+            create_fleet(FleetSettings(**common, identity_url=identity_url)), host="127.0.0.1"
+        )
+        await fleet.start_server()
+        stack.push_async_callback(fleet.close)
         tickets = TestServer(
             create_tickets(
                 TicketsSettings(
@@ -249,11 +254,6 @@ async def portal(
         )
         await tickets.start_server()
         stack.push_async_callback(tickets.close)
-        fleet = TestServer(
-            create_fleet(FleetSettings(**common, identity_url=identity_url)), host="127.0.0.1"
-        )
-        await fleet.start_server()
-        stack.push_async_callback(fleet.close)
         await stack.enter_async_context(
             serving_on(
                 create_web(
@@ -275,8 +275,8 @@ async def portal(
                         identity_url=identity_url,
                         upstreams={
                             "identity": identity_url,
-                            "tickets": str(tickets.make_url("")).rstrip("/"),
                             "fleet": str(fleet.make_url("")).rstrip("/"),
+                            "tickets": str(tickets.make_url("")).rstrip("/"),
                             "web": f"http://127.0.0.1:{web_port}",
                         },
                         trusted_proxies=["127.0.0.1/32"],

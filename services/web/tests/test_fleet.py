@@ -288,7 +288,7 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
         staff, organisation["organisation_id"], first_name="Julia", modules=("fleet",)
     )
     token = await portal.sign_in(julia["email"], julia["password"])
-    await portal.speaks(token, "en")
+    await portal.choose_language(token, "en")
     fleet = await office_fleet(portal, staff, organisation["organisation_id"])
     await known_to_tickets(portal, julia["user_id"], fleet.printer)
     phone = await chromium.new_context(locale="en-GB", viewport={"width": 360, "height": 740})
