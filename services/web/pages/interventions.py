@@ -26,6 +26,7 @@ STATUSES = ("waiting_for_validation", "scheduled", "in_progress", "done", "cance
 URGENCIES = ("low", "normal", "high", "urgent")
 UPLOADS = "/api/interventions/uploads"
 NOT_COVERED = "https://guichet.dev/problems/intervention-not-covered"
+FIELDS = ("nature", "error_code", "details", "urgency", ticket_forms.ATTACHMENTS)
 
 
 async def _request_form(
@@ -45,6 +46,7 @@ async def _request_form(
         "interventions/new.html",
         status=status,
         asset=shown["asset"],
+        contract=shown["contract"],
         natures=natures["natures"],
         urgencies=URGENCIES,
         errors=errors or {},
@@ -63,7 +65,12 @@ def _refusal(error: ApiError, t: Translate) -> dict[str, str]:
     if error.status == 422 and error.problem.get("type") == NOT_COVERED:
         return {"": t("interventions.error.not_covered")}
     if error.status == 422:
-        return ticket_forms.field_errors(error, t)
+        # A field the form does not show (the requester's address unknown to support yet)
+        # is said above the form rather than lost.
+        errors = ticket_forms.field_errors(error, t)
+        hidden = [message for name, message in errors.items() if name not in FIELDS]
+        shown = {name: message for name, message in errors.items() if name in FIELDS}
+        return shown | ({"": " ".join(hidden)} if hidden else {})
     if error.status == 409:
         return {"": t("interventions.error.asset_withdrawn")}
     raise error
