@@ -65,17 +65,18 @@ def _upload_body(upload: web.FileField) -> aiohttp.FormData:
     return body
 
 
-async def upload_files(api: Api, posted: TicketForm, t: Translate) -> dict[str, str]:
-    """Sends the chosen files to the API; the ones it takes join `posted.kept`. Returns the
-    error to show on the files field, if any file was refused."""
+async def upload_files(
+    api: Api, posted: TicketForm, t: Translate, path: str = "/api/tickets/uploads"
+) -> dict[str, str]:
+    """Sends the chosen files to the API (`path`: tickets' uploads, or interventions'); the
+    ones it takes join `posted.kept`. Returns the error to show on the files field, if any
+    file was refused."""
     refused: list[str] = []
     if len(posted.kept) + len(posted.files) > MAX_FILES:
         return {ATTACHMENTS: t("tickets.error.too_many_files", count=str(MAX_FILES))}
     for upload in posted.files:
         try:
-            answer = await api.call(
-                "POST", "/api/tickets/uploads", form=lambda upload=upload: _upload_body(upload)
-            )
+            answer = await api.call("POST", path, form=lambda upload=upload: _upload_body(upload))
         except ApiError as error:
             if error.status not in {400, 413, 415}:
                 raise

@@ -8,7 +8,10 @@ from services.web.pages import (
     account,
     agent_ticket,
     back_office,
+    fleet,
+    fleet_back_office,
     home,
+    interventions,
     live,
     organisation,
     personal_data,
@@ -32,4 +35,7 @@ routes: list[web.RouteDef] = [
     *queue.routes,
     *agent_ticket.routes,
     *live.routes,
+    *fleet.routes,
+    *interventions.routes,
+    *fleet_back_office.routes,
 ]

@@ -1,5 +1,5 @@
-"""Who may use the ticket pages: a customer user with the tickets module (vendor staff
-work tickets in the back office's queue)."""
+"""Who may use the customer's pages: a customer user with the module they belong to (vendor
+staff work tickets and interventions in the back office), and ids of the address."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from services.web.portal import Acting, acting
 from shared.auth.claims import Module
 
 
-async def customer(request: web.Request) -> Acting:
+async def customer(request: web.Request, module: Module = Module.TICKETS) -> Acting:
+    """A customer user with `module` (tickets by default; the fleet's pages ask for fleet)."""
     who = await acting(request)
-    if who.staff or not who.has(Module.TICKETS):
+    if who.staff or not who.has(module):
         raise web.HTTPForbidden
     return who
 

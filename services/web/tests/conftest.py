@@ -1,4 +1,4 @@
-"""One real portal for the browser tests: identity, tickets, notifications, the gateway and
+"""One real portal for the browser tests: identity, tickets, fleet, notifications, the gateway and
 the web portal in this process, on the session's PostgreSQL, broker and mail catcher; one Chromium
 (Debian's) for the whole session, a fresh context per test."""
 
@@ -20,6 +20,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from conftest import Infrastructure
 from devstack import browser, postgres
+from services.fleet.app import create_app as create_fleet
+from services.fleet.settings import FleetSettings
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.identity.app import create_app as create_identity
@@ -74,6 +76,22 @@ class Portal:
             "POST", "/api/auth/sign-in", json={"login": login, "password": password}
         )
         return tokens["access_token"]
+
+    async def choose_language(self, token: str, language: str) -> None:
+        """The user's own setting, as they would change it on their profile."""
+        me = await self.call("GET", "/api/me", token)
+        await self.call(
+            "PUT",
+            "/api/me",
+            token,
+            json={
+                "first_name": me["first_name"],
+                "last_name": me["last_name"],
+                "function": me.get("function") or "",
+                "phone": me.get("phone") or "",
+                "language": language,
+            },
+        )
 
     async def staff_token(self) -> str:
         return await self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -219,6 +237,11 @@ async def portal(
         )
         await notifications.start_server()
         stack.push_async_callback(notifications.close)
+        fleet = TestServer(
+            create_fleet(FleetSettings(**common, identity_url=identity_url)), host="127.0.0.1"
+        )
+        await fleet.start_server()
+        stack.push_async_callback(fleet.close)
         tickets = TestServer(
             create_tickets(
                 TicketsSettings(
@@ -252,6 +275,7 @@ async def portal(
                         identity_url=identity_url,
                         upstreams={
                             "identity": identity_url,
+                            "fleet": str(fleet.make_url("")).rstrip("/"),
                             "tickets": str(tickets.make_url("")).rstrip("/"),
                             "web": f"http://127.0.0.1:{web_port}",
                         },
