@@ -11,9 +11,9 @@ from aiohttp import BodyPartReader, web
 
 from services.tickets.api.common import STORAGE, TICKETS_SETTINGS, anyone, visible_ticket
 from services.tickets.attachments import uploads
-from services.tickets.attachments.sniffing import safe_filename
-from services.tickets.attachments.storage import CHUNK, NotStored, TooLarge
 from services.tickets.events import AttachmentRef
+from shared.files.sniffing import safe_filename
+from shared.files.storage import CHUNK, NotStored, TooLarge
 from shared.http.keys import DB_POOL
 from shared.http.openapi import operation
 from shared.http.problems import Problem, path_id
