@@ -11,7 +11,6 @@ from aiohttp import web
 
 from services.billing.queries import PdfFile
 from shared.files.download import download_headers
-from shared.files.sniffing import safe_filename
 from shared.files.storage import FileStorage
 
 
@@ -39,7 +38,7 @@ def entry_names(files: Iterable[PdfFile]) -> list[str]:
     """Each PDF's name in the archive: its number, made safe, unique."""
     names: list[str] = []
     for file in files:
-        base = safe_filename(file.filename).removesuffix(".pdf")
+        base = file.filename.removesuffix(".pdf")
         name, n = f"{base}.pdf", 1
         while name in names:
             n += 1

@@ -15,6 +15,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from services.billing.domain_types import DocumentKind, InvoiceLine, InvoiceStatus, PdfSource
+from shared.files.sniffing import safe_filename
 
 Connection = asyncpg.Pool | asyncpg.Connection
 
@@ -201,7 +202,7 @@ async def list_invoices(
 async def outstanding(connection: Connection, organisation_id: uuid.UUID) -> list[Outstanding]:
     rows = await connection.fetch(
         "SELECT currency, sum(balance) AS amount, count(*) AS invoices,"
-        " coalesce(sum(balance) FILTER (WHERE status = 'overdue'), 0) AS overdue_amount"
+        " coalesce(sum(balance) FILTER (WHERE status = 'overdue'), 0.00) AS overdue_amount"
         " FROM invoices WHERE organisation_id = $1 AND status = ANY($2::text[])"
         " GROUP BY currency ORDER BY currency",
         organisation_id,
@@ -241,7 +242,9 @@ class PdfFile(BaseModel):
 
     @property
     def filename(self) -> str:
-        return f"{self.number}.pdf"
+        """Named by its number; ERPs' numbers often hold slashes (FA/2026/001), which a file
+        name cannot."""
+        return safe_filename(self.number.replace("/", "_").replace("\\", "_") + ".pdf")
 
 
 async def pdf_files(

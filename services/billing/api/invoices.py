@@ -15,7 +15,6 @@ from services.billing import archive, queries
 from services.billing.api.common import STORAGE, invalid, no_such_invoice, reader_scope
 from services.billing.queries import BadCursor, InvoiceList, InvoiceView, StaffListQuery
 from shared.files.download import serve_download
-from shared.files.sniffing import safe_filename
 from shared.http.keys import DB_POOL
 from shared.http.openapi import operation
 from shared.http.problems import path_id, read_query
@@ -110,7 +109,7 @@ async def download_pdf(request: web.Request) -> web.StreamResponse:
         request,
         request.app[STORAGE],
         key=pdf.storage_key,
-        filename=safe_filename(pdf.filename),
+        filename=pdf.filename,
         content_type="application/pdf",
         size=pdf.size,
         missing=no_such_invoice(),
