@@ -8,15 +8,17 @@ import asyncio
 import datetime as dt
 import json
 import uuid
+from decimal import Decimal
 
 import aiohttp
 
 from services.billing import handlers
 from services.billing.app import SERVICE
-from services.billing.events import registry
+from services.billing.domain import DeliveredOrder
+from services.billing.events import RequestedLine, registry
 from services.billing.tests.conftest import BillingUnderTest, invoice_body, pdf_text, zip_entries
 from shared.db import create_pool
-from shared.eventstore import EventStore
+from shared.eventstore import EventContext, EventStore
 from shared.wakeup import outbox_channel
 
 ERP_PDF = (
@@ -204,7 +206,9 @@ async def test_payments_in_part_then_in_full_and_the_same_payment_twice(
     assert [(e["amount"], e["fully_paid"]) for e in events] == [("100.00", False), ("295.76", True)]
 
 
-async def test_the_daily_check_marks_invoices_overdue_once(billing: BillingUnderTest) -> None:
+async def test_the_daily_check_marks_invoices_overdue_once_and_orders_are_requested_once(
+    billing: BillingUnderTest,
+) -> None:
     organisation, code = await billing.organisation()
     late = await billing.issue(code, due_date="2026-11-10")
     partly = await billing.issue(code, due_date="2026-11-10")
@@ -218,8 +222,24 @@ async def test_the_daily_check_marks_invoices_overdue_once(billing: BillingUnder
         assert await handlers.mark_overdue(pool, store, dt.date(2026, 11, 10)) == 0
         assert await handlers.mark_overdue(pool, store, dt.date(2026, 11, 11)) == 2
         assert await handlers.mark_overdue(pool, store, dt.date(2026, 11, 11)) == 0
+        # An order delivered in full asks the ERP for its invoice, once.
+        order = DeliveredOrder(
+            organisation_id=organisation,
+            order_id=uuid.uuid4(),
+            order_number="CMD-2026-118",
+            lines=(RequestedLine(description="Toner noir", quantity=Decimal(2)),),
+            delivered_on=dt.date(2026, 11, 9),
+        )
+        context = EventContext.new(actor_id="orders")
+        assert await handlers.request_invoice(pool, store, order, context)
+        assert not await handlers.request_invoice(pool, store, order, context)
     finally:
         await pool.close()
+    [requested] = await billing.sql(
+        "SELECT organisation_id, data->>'order_number' AS number FROM events"
+        " WHERE type = 'guichet.billing.InvoiceRequested'"
+    )
+    assert (requested["organisation_id"], requested["number"]) == (organisation, "CMD-2026-118")
     customer = billing.customer(organisation)
     overdue = await customer.ok("GET", "/invoices?status=overdue")
     assert {i["number"] for i in overdue["invoices"]} == {late["number"], partly["number"]}
