@@ -85,7 +85,14 @@ async def start(port_base: int, load_demo: bool) -> int:
             await mailcatcher.start(supervisor, data / "mail", ports.smtp, ports.mail_web)
             env["GUICHET_SMTP_URL"] = f"smtp://127.0.0.1:{ports.smtp}"
         # Each service that keeps files keeps them in a directory of its own.
-        own = {"billing": {"GUICHET_ATTACHMENTS_DIR": str(data / "invoices")}}
+        # Billing checks for overdue invoices every minute here, not hourly: the demo's late
+        # invoices show as overdue (and their reminders arrive) right after start.
+        own = {
+            "billing": {
+                "GUICHET_ATTACHMENTS_DIR": str(data / "invoices"),
+                "GUICHET_OVERDUE_CHECK_MINUTES": "1",
+            }
+        }
         for service in services.SERVICES:
             service_env = {**env, **own.get(service.name, {})}
             await services.start(supervisor, service, ports.service(service), service_env)

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 import asyncpg
+from babel import Locale, UnknownLocaleError
 
 from services.identity.domain_types import Address
 
@@ -20,13 +21,17 @@ class Organisation:
     billing_address: tuple[str, ...]
 
 
-def address_lines(address: Address | None) -> list[str]:
+def address_lines(address: Address | None, language: str) -> list[str]:
+    """The address as printed on an invoice, the country named in the organisation's
+    language ("France", not "FR")."""
     if address is None:
         return []
-    lines = [address.line1, address.line2]
-    lines.append(f"{address.postal_code} {address.city}".strip())
-    lines.append(address.country)
-    return [line for line in lines if line]
+    try:
+        country = Locale.parse(language).territories.get(address.country, address.country)
+    except (ValueError, UnknownLocaleError):
+        country = address.country
+    lines = [address.line1, address.line2, f"{address.postal_code} {address.city}".strip()]
+    return [line for line in [*lines, country] if line]
 
 
 async def save_organisation(

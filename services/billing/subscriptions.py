@@ -23,7 +23,7 @@ async def organisation_registered(connection: asyncpg.Connection, received: Rece
         code=event.code,
         legal_name=event.details.legal_name,
         language=event.language,
-        billing_address=directory.address_lines(event.details.billing_address),
+        billing_address=directory.address_lines(event.details.billing_address, event.language),
     )
 
 
@@ -38,7 +38,7 @@ async def organisation_details_changed(
         code=None,
         legal_name=event.details.legal_name,
         language=event.language,
-        billing_address=directory.address_lines(event.details.billing_address),
+        billing_address=directory.address_lines(event.details.billing_address, event.language),
     )
 
 

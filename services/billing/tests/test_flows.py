@@ -57,6 +57,8 @@ async def test_an_invoice_from_the_erp_is_listed_with_a_pdf_rendered_from_its_da
         "FA-2026-00042",
         "Imprimerie Martin",
         "14 rue des Presses",
+        "54000 Nancy",
+        "France",
         "Toner noir TK-5240",
         "179,80 €",
         "Total TTC",
