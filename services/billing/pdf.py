@@ -208,6 +208,42 @@ def _customer(pdf: _Page, document: InvoiceDocument, labels: dict[object, str]) 
 
 
 def _lines(pdf: _Page, document: InvoiceDocument, labels: dict[object, str], locale: str) -> None:
+    _table_header(pdf, labels)
+    pdf.set_font("helvetica", size=9)
+    for line in document.lines:
+        text = line.description if not line.reference else f"{line.reference} - {line.description}"
+        text = printable(text)
+        cells = (
+            format_decimal(line.quantity.normalize(), locale=locale),
+            _money(line.unit_price_excl_tax, document.currency, locale),
+            f"{format_decimal(line.tax_rate.normalize(), locale=locale)} %",
+            _money(line.total_excl_tax, document.currency, locale),
+        )
+        # Most descriptions fit on one line; only the others are broken (which costs more).
+        wrapped = (
+            [text]
+            if pdf.get_string_width(text) <= COLUMNS[0] - 2
+            else pdf.multi_cell(COLUMNS[0], 5, text, dry_run=True, output="LINES")
+        )
+        height = 5 * len(wrapped) + 3
+        if pdf.get_y() + height > pdf.page_break_trigger:  # the line goes whole to a new page
+            pdf.add_page()
+            _table_header(pdf, labels)
+            pdf.set_font("helvetica", size=9)
+        top = pdf.get_y()
+        for index, part in enumerate(wrapped):
+            pdf.set_xy(15, top + 5 * index)
+            pdf.cell(COLUMNS[0], 5, part)
+        pdf.set_xy(15 + COLUMNS[0], top)
+        for width, value in zip(COLUMNS[1:], cells, strict=True):
+            pdf.cell(width, 5, printable(value), align="R")
+        pdf.set_y(top + height - 1.5)
+        pdf.set_draw_color(*RULE)
+        pdf.line(15, pdf.get_y(), 195, pdf.get_y())
+        pdf.set_y(top + height)
+
+
+def _table_header(pdf: _Page, labels: dict[object, str]) -> None:
     headings = ("description", "quantity", "unit_price", "tax_rate", "total")
     pdf.set_font("helvetica", "B", 9)
     pdf.set_fill_color(244, 245, 247)
@@ -216,26 +252,6 @@ def _lines(pdf: _Page, document: InvoiceDocument, labels: dict[object, str], loc
         align = "L" if heading == "description" else "R"
         pdf.cell(width, 8, printable(labels[heading]), fill=True, align=align)
     pdf.ln(8)
-    pdf.set_font("helvetica", size=9)
-    for line in document.lines:
-        text = line.description if not line.reference else f"{line.reference} - {line.description}"
-        cells = (
-            format_decimal(line.quantity.normalize(), locale=locale),
-            _money(line.unit_price_excl_tax, document.currency, locale),
-            f"{format_decimal(line.tax_rate.normalize(), locale=locale)} %",
-            _money(line.total_excl_tax, document.currency, locale),
-        )
-        top = pdf.get_y()
-        pdf.multi_cell(COLUMNS[0], 5, printable(text), new_x="RIGHT", new_y="TOP")
-        height = max(pdf.get_y() - top, 5)
-        bottom = pdf.get_y()
-        pdf.set_xy(15 + COLUMNS[0], top)
-        for width, value in zip(COLUMNS[1:], cells, strict=True):
-            pdf.cell(width, 5, printable(value), align="R")
-        pdf.set_y(max(bottom, top + height) + 1.5)
-        pdf.set_draw_color(*RULE)
-        pdf.line(15, pdf.get_y(), 195, pdf.get_y())
-        pdf.ln(1.5)
 
 
 def _totals(pdf: _Page, document: InvoiceDocument, labels: dict[object, str], locale: str) -> None:
