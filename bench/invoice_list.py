@@ -16,7 +16,6 @@ Goal: p99 <= 50 ms for a filtered first page (the ticket list's).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass
 
 from bench import invoice_data
@@ -29,7 +28,7 @@ from bench.portal import (
     serve_order,
 )
 from bench.stats import Summary
-from bench.ticket_list import BLOCK, SETTINGS, WARM_UP, Shape, fetch, page_query
+from bench.ticket_list import BLOCK, SETTINGS, Shape, both_ways
 from shared.db import connect
 
 GOAL_P99_MS = 50.0
@@ -78,30 +77,10 @@ class ListResult:
 async def measure_shape(
     portal: Portal, shape: Shape, customer: SignedIn, count: int
 ) -> ShapeResult:
-    samples: dict[str, list[float]] = {"direct": [], "gateway": []}
-    async with one_connection() as direct, one_connection() as gateway:
-        ways = {
-            "direct": (direct, f"{portal.urls['billing']}/invoices"),
-            "gateway": (gateway, f"{portal.api}/invoices"),
-        }
-        query = await page_query(direct, ways["direct"][1], shape, customer)
-        _, body = await fetch(direct, ways["direct"][1], query, customer)
-        invoices = body["invoices"]
-        assert isinstance(invoices, list)
-        for session, url in ways.values():  # warm-up: connections, caches, plans
-            for _ in range(WARM_UP):
-                await fetch(session, url, query, customer)
-        for way in itertools.islice(itertools.cycle(ways), 2 * -(-count // BLOCK)):
-            session, url = ways[way]
-            for _ in range(min(BLOCK, count - len(samples[way]))):
-                elapsed, _ = await fetch(session, url, query, customer)
-                samples[way].append(elapsed)
-    return ShapeResult(
-        shape=shape.name,
-        invoices_on_page=len(invoices),
-        direct=Summary.of_seconds(samples["direct"]),
-        gateway=Summary.of_seconds(samples["gateway"]),
-    )
+    body, direct, gateway = await both_ways(portal, "/invoices", shape, customer, count)
+    invoices = body["invoices"]
+    assert isinstance(invoices, list)
+    return ShapeResult(shape.name, len(invoices), direct, gateway)
 
 
 async def measure(portal: Portal, quick: bool) -> list[ShapeResult]:
