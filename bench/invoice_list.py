@@ -77,7 +77,9 @@ class ListResult:
 async def measure_shape(
     portal: Portal, shape: Shape, customer: SignedIn, count: int
 ) -> ShapeResult:
-    body, direct, gateway = await both_ways(portal, "/invoices", shape, customer, count)
+    body, direct, gateway = await both_ways(
+        portal, "billing", "/invoices", shape, customer, count=count
+    )
     invoices = body["invoices"]
     assert isinstance(invoices, list)
     return ShapeResult(shape.name, len(invoices), direct, gateway)

@@ -108,11 +108,10 @@ async def page_query(
 
 
 async def both_ways(
-    portal: Portal, path: str, shape: Shape, customer: SignedIn, count: int
+    portal: Portal, service: str, path: str, shape: Shape, customer: SignedIn, *, count: int
 ) -> tuple[dict[str, object], Summary, Summary]:
-    """`count` timings of the shape's page straight to the service that serves `path` and
-    through the gateway (alternating blocks, after a warm-up): the page, and each way's."""
-    service = path.strip("/").split("/")[0]
+    """`count` timings of the shape's page straight to `service` (its `path`) and through
+    the gateway (alternating blocks, after a warm-up): the page, and each way's."""
     samples: dict[str, list[float]] = {"direct": [], "gateway": []}
     async with one_connection() as direct, one_connection() as gateway:
         ways = {
@@ -135,7 +134,9 @@ async def both_ways(
 async def measure_shape(
     portal: Portal, shape: Shape, customer: SignedIn, count: int
 ) -> ShapeResult:
-    body, direct, gateway = await both_ways(portal, "/tickets", shape, customer, count)
+    body, direct, gateway = await both_ways(
+        portal, "tickets", "/tickets", shape, customer, count=count
+    )
     tickets = body["tickets"]
     assert isinstance(tickets, list)
     return ShapeResult(

@@ -3,10 +3,7 @@ outstanding total, one invoice with its lines and payments, and where its PDF is
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import uuid
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from services.billing.domain_types import DocumentKind, InvoiceLine, InvoiceStatus, PdfSource
 from shared.files.sniffing import safe_filename
+from shared.http.paging import BadCursor, Paging, decode_cursor, encode_cursor
 
 Connection = asyncpg.Pool | asyncpg.Connection
 
@@ -40,11 +38,6 @@ class InvoiceFilters(BaseModel):
 
 class StaffInvoiceFilters(InvoiceFilters):
     organisation_id: uuid.UUID | None = None
-
-
-class Paging(BaseModel):
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=25, ge=1, le=100)
 
 
 class CustomerListQuery(InvoiceFilters, Paging):
@@ -105,21 +98,15 @@ class InvoiceView(InvoiceSummary):
     payments: list[Payment]
 
 
-class BadCursor(ValueError):
-    """A cursor this service did not hand out."""
+def encode_invoice_cursor(issue_date: dt.date, invoice_id: uuid.UUID) -> str:
+    return encode_cursor(issue_date.isoformat(), str(invoice_id))
 
 
-def encode_cursor(issue_date: dt.date, invoice_id: uuid.UUID) -> str:
-    raw = json.dumps([issue_date.isoformat(), str(invoice_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.date, uuid.UUID]:
+def decode_invoice_cursor(cursor: str) -> tuple[dt.date, uuid.UUID]:
+    issue_date, invoice_id = decode_cursor(cursor, 2)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        issue_date, invoice_id = json.loads(raw)
         return dt.date.fromisoformat(issue_date), uuid.UUID(invoice_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+    except ValueError as error:
         raise BadCursor from error
 
 
@@ -173,7 +160,7 @@ async def list_invoices(
     (staff), unless the filters name one."""
     clauses, arguments = _where(organisation_id, filters)
     if cursor is not None:
-        after_date, after_id = decode_cursor(cursor)
+        after_date, after_id = decode_invoice_cursor(cursor)
         arguments += [after_date, after_id]
         clauses.append(f"(issue_date, invoice_id) < (${len(arguments) - 1}, ${len(arguments)})")
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
@@ -192,7 +179,7 @@ async def list_invoices(
         owed = await outstanding(connection, scope) if scope is not None else None
     invoices = [InvoiceSummary.model_validate(_summary(row)) for row in rows[:limit]]
     next_cursor = (
-        encode_cursor(invoices[-1].issue_date, invoices[-1].invoice_id)
+        encode_invoice_cursor(invoices[-1].issue_date, invoices[-1].invoice_id)
         if len(rows) > limit
         else None
     )

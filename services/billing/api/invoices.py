@@ -12,11 +12,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.billing import archive, queries
-from services.billing.api.common import STORAGE, invalid, no_such_invoice, reader_scope
-from services.billing.queries import BadCursor, InvoiceList, InvoiceView, StaffListQuery
+from services.billing.api.common import STORAGE, no_such_invoice, reader_scope
+from services.billing.queries import InvoiceList, InvoiceView, StaffListQuery
 from shared.files.download import serve_download
 from shared.http.keys import DB_POOL
 from shared.http.openapi import operation
+from shared.http.paging import BadCursor, bad_cursor
 from shared.http.problems import path_id, read_query
 
 routes = web.RouteTableDef()
@@ -55,7 +56,7 @@ async def list_invoices(request: web.Request) -> web.Response:
             limit=query.limit,
         )
     except BadCursor:
-        raise invalid("cursor", "Use the next_cursor of a page.", "cursor") from None
+        raise bad_cursor() from None
     return web.json_response(result.model_dump(mode="json"))
 
 

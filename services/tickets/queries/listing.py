@@ -3,10 +3,7 @@ first), and the same rows for the export."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.tickets.domain_types import Department, Priority, TicketStatus, TicketType
 from services.tickets.queries.views import TicketSummary
-from shared.http.problems import Problem
+from shared.http.paging import BadCursor, Paging, decode_cursor, encode_cursor
 
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -44,11 +41,6 @@ class AgentTicketFilters(TicketFilters):
     overdue: bool | None = None
 
 
-class Paging(BaseModel):
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=25, ge=1, le=100)
-
-
 class CustomerListQuery(TicketFilters, Paging):
     pass
 
@@ -57,34 +49,18 @@ class AgentListQuery(AgentTicketFilters, Paging):
     pass
 
 
-class BadCursor(ValueError):
-    """A cursor this service did not hand out."""
+def encode_ticket_cursor(updated_at: dt.datetime, ticket_id: uuid.UUID) -> str:
+    return encode_cursor(updated_at.isoformat(), str(ticket_id))
 
 
-def bad_cursor() -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        "Some fields are missing or invalid.",
-        type_="https://guichet.dev/problems/validation",
-        errors=[{"field": "cursor", "message": "Use the next_cursor of a page.", "code": "cursor"}],
-    )
-
-
-def encode_cursor(updated_at: dt.datetime, ticket_id: uuid.UUID) -> str:
-    raw = json.dumps([updated_at.isoformat(), str(ticket_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+def decode_ticket_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    updated_at, ticket_id = decode_cursor(cursor, 2)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        updated_at, ticket_id = json.loads(raw)
         moment = dt.datetime.fromisoformat(updated_at)
         if moment.tzinfo is None:
             raise BadCursor
         return moment, uuid.UUID(ticket_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+    except ValueError as error:
         raise BadCursor from error
 
 
@@ -212,7 +188,7 @@ async def _page(
         *where.arguments,
     )
     if cursor is not None:
-        after_updated, after_id = decode_cursor(cursor)
+        after_updated, after_id = decode_ticket_cursor(cursor)
         where.add("(t.updated_at, t.ticket_id) < ({}, {})", after_updated, after_id)
     rows = await connection.fetch(
         f"SELECT {SUMMARY_COLUMNS} {FROM} {where.sql()}"
@@ -221,7 +197,9 @@ async def _page(
     )
     tickets = [TicketSummary.model_validate(dict(row)) for row in rows[:limit]]
     next_cursor = (
-        encode_cursor(tickets[-1].updated_at, tickets[-1].ticket_id) if len(rows) > limit else None
+        encode_ticket_cursor(tickets[-1].updated_at, tickets[-1].ticket_id)
+        if len(rows) > limit
+        else None
     )
     return tickets, next_cursor, unread
 
