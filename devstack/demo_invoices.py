@@ -105,24 +105,32 @@ def documents(customer_code: str, today: dt.date) -> tuple[list[dict[str, Any]],
     return docs, paid
 
 
-async def erp_token(session: aiohttp.ClientSession, api_url: str, admin_token: str) -> str:
-    """Register the ERP as an internal system, and take a token as it would."""
+async def internal_system_token(
+    session: aiohttp.ClientSession,
+    api_url: str,
+    admin_token: str,
+    *,
+    name: str = "ERP (démo)",
+    scopes: tuple[str, ...] = (ERP_SCOPE,),
+) -> str:
+    """Register an internal system (the ERP) as the vendor admin, and take a token as it
+    would: client credentials, with its scopes."""
     async with session.post(
         f"{api_url}/oauth-clients",
-        json={"name": "ERP (démo)", "kind": "confidential", "scopes": [ERP_SCOPE]},
+        json={"name": name, "kind": "confidential", "scopes": list(scopes)},
         headers={"Authorization": f"Bearer {admin_token}"},
     ) as response:
         client = await response.json()
         if response.status != 201:
-            raise RuntimeError(f"registering the ERP: {response.status} {client}")
+            raise RuntimeError(f"registering {name}: {response.status} {client}")
     async with session.post(
         f"{api_url}/oauth/token",
-        data={"grant_type": "client_credentials", "scope": ERP_SCOPE},
+        data={"grant_type": "client_credentials", "scope": " ".join(scopes)},
         auth=aiohttp.BasicAuth(client["client_id"], client["client_secret"]),
     ) as response:
         tokens = await response.json()
         if response.status != 200:
-            raise RuntimeError(f"the ERP's token: {response.status} {tokens}")
+            raise RuntimeError(f"{name}'s token: {response.status} {tokens}")
     return str(tokens["access_token"])
 
 
@@ -130,7 +138,8 @@ async def send(
     session: aiohttp.ClientSession, api_url: str, admin_token: str, customer_code: str
 ) -> int:
     """Send the documents and their payments; the number of documents."""
-    headers = {"Authorization": f"Bearer {await erp_token(session, api_url, admin_token)}"}
+    token = await internal_system_token(session, api_url, admin_token)
+    headers = {"Authorization": f"Bearer {token}"}
     docs, paid = documents(customer_code, dt.date.today())
     for document in docs:
         # Billing learns the organisation from identity's event: it may take a moment.
