@@ -1,7 +1,7 @@
 """The invoice PDF Guichet renders when the ERP sends none: one clean A4 page (more only for
 very long invoices) with the vendor's name and logo, the customer, the lines and the totals.
 
-fpdf2 (pure Python; docs/decisions/0010-invoice-pdf-library.md) with its built-in Helvetica:
+fpdf2 (pure Python; docs/decisions/0011-invoice-pdfs.md) with its built-in Helvetica:
 nothing to install, nothing to embed, small files. Its encoding is Windows-1252, which holds
 French and English text and the euro sign; any other character prints as "?" rather than
 failing the invoice.
