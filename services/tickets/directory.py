@@ -113,3 +113,29 @@ async def is_contract_of(
             contract_id,
         )
     )
+
+
+async def active_colleagues(
+    connection: asyncpg.Pool, organisation_id: uuid.UUID
+) -> list[dict[str, object]]:
+    """The organisation's active users, by name: requesters to filter by, colleagues to open
+    a ticket for."""
+    rows = await connection.fetch(
+        "SELECT p.user_id, p.first_name, p.last_name FROM people p JOIN memberships m"
+        " USING (user_id) WHERE m.organisation_id = $1 AND m.status = 'active'"
+        " ORDER BY p.last_name, p.first_name, p.user_id",
+        organisation_id,
+    )
+    return [dict(row) for row in rows]
+
+
+async def contracts_in_force(
+    connection: asyncpg.Pool, organisation_id: uuid.UUID
+) -> list[dict[str, object]]:
+    rows = await connection.fetch(
+        "SELECT contract_id, number, starts_on, ends_on FROM support_contracts"
+        " WHERE organisation_id = $1 AND starts_on <= current_date"
+        " AND (ends_on IS NULL OR ends_on >= current_date) ORDER BY number, contract_id",
+        organisation_id,
+    )
+    return [dict(row) for row in rows]

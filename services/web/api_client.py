@@ -7,7 +7,9 @@ An expired access token is refreshed once, transparently; a refused refresh ends
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,21 @@ class ApiError(Exception):
             if error.get("field")
         }
 
+    @property
+    def field_codes(self) -> dict[str, str]:
+        """The kind of each field's error (pydantic's type, e.g. `string_too_short`), for a
+        message in the reader's language."""
+        return {
+            str(error.get("field")): str(error.get("code") or "")
+            for error in self.problem.get("errors", []) or []
+            if error.get("field")
+        }
+
+
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
+FormFactory = Callable[[], aiohttp.FormData]
+"""A multipart body, built anew for each attempt (a sent one cannot be sent again)."""
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -55,16 +72,7 @@ class GatewayClient:
     base: URL
     timeout: float
 
-    async def request(
-        self,
-        request: web.Request,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-    ) -> Answer:
+    def _headers(self, request: web.Request, token: str | None) -> dict[str, str]:
         headers = {REQUEST_ID_HEADER: request[REQUEST_ID]}
         address = client_ip(request)
         if address is not None:
@@ -74,12 +82,26 @@ class GatewayClient:
         language = request.headers.get("Accept-Language")
         if language:
             headers["Accept-Language"] = language
+        return headers
+
+    async def request(
+        self,
+        request: web.Request,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: Params | None = None,
+        data: aiohttp.FormData | None = None,
+    ) -> Answer:
         async with self.http.request(
             method,
             self.base.join(URL(path.lstrip("/"))),
             json=json,
+            data=data,
             params=params,
-            headers=headers,
+            headers=self._headers(request, token),
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
         ) as response:
@@ -89,6 +111,28 @@ class GatewayClient:
             if "json" in content_type and raw:
                 body = await response.json(content_type=None)
             return Answer(response.status, body, dict(response.headers))
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, request: web.Request, path: str, *, token: str, params: Params | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A GET whose answer is read as it comes (a download, an export, an event stream):
+        no limit on its length, only on the wait for its headers."""
+        async with self.http.get(
+            self.base.join(URL(path.lstrip("/"))),
+            params=params,
+            headers=self._headers(request, token),
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=None),
+        ) as response:
+            yield response
+
+
+async def _problem(response: aiohttp.ClientResponse) -> ApiError:
+    body: Any = None
+    if "json" in response.headers.get("Content-Type", ""):
+        body = await response.json(content_type=None)
+    return ApiError(response.status, body if isinstance(body, dict) else {})
 
 
 def _raise_for(answer: Answer) -> Answer:
@@ -110,35 +154,68 @@ class Api:
     async def public(self, method: str, path: str, *, json: Any = None) -> Answer:
         return _raise_for(await self.client.request(self.request, method, path, json=json))
 
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-    ) -> Answer:
+    async def _signed_in(self) -> tuple[WebSession, Tokens]:
         session = self.session
         if session is None or session.tokens is None:
             raise SessionEnded
         tokens = session.tokens
         if not tokens.fresh:
             tokens = await self.store.refreshed(session, self._refresh)
-        answer = await self.client.request(
-            self.request, method, path, token=tokens.access_token, json=json, params=params
-        )
-        if answer.status == 401:  # revoked or expired early (clock skew): one retry
-            tokens = await self.store.refreshed(session, self._refresh)
+        return session, tokens
+
+    async def _refused_token(self, session: WebSession, attempt: int) -> Tokens:
+        """A 401 on a token thought fresh (revoked, or expired early: clock skew): one
+        retry with a refreshed token; a second 401 ends the session."""
+        if attempt > 0:
+            await self.store.delete(session)
+            raise SessionEnded
+        return await self.store.refreshed(session, self._refresh)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Params | None = None,
+        form: FormFactory | None = None,
+    ) -> Answer:
+        session, tokens = await self._signed_in()
+        for attempt in range(2):
             answer = await self.client.request(
-                self.request, method, path, token=tokens.access_token, json=json, params=params
+                self.request,
+                method,
+                path,
+                token=tokens.access_token,
+                json=json,
+                params=params,
+                data=form() if form is not None else None,
             )
-            if answer.status == 401:
-                await self.store.delete(session)
-                raise SessionEnded
+            if answer.status != 401:
+                break
+            tokens = await self._refused_token(session, attempt)
         return _raise_for(answer)
 
     async def get(self, path: str, **params: str) -> Any:
         return (await self.call("GET", path, params=params or None)).body
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, path: str, params: Params | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A GET read as it comes; its refusal is an ApiError like any call's."""
+        session, tokens = await self._signed_in()
+        for attempt in range(2):
+            async with self.client.stream(
+                self.request, path, token=tokens.access_token, params=params
+            ) as response:
+                if response.status == 401:
+                    tokens = await self._refused_token(session, attempt)
+                    continue
+                if response.status >= 400:
+                    raise await _problem(response)
+                yield response
+                return
 
     async def _refresh(self, refresh_token: str) -> tuple[Tokens, dt.datetime] | None:
         answer = await self.client.request(

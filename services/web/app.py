@@ -53,7 +53,7 @@ def create_app(settings: WebSettings) -> web.Application:
             middlewares.error_pages,
             middlewares.csrf,
         ],
-        client_max_size=1024 * 1024,
+        client_max_size=settings.upload_max_bytes,
     )
     app[SETTINGS] = settings
     app[WEB_SETTINGS] = settings
@@ -81,7 +81,11 @@ def create_app(settings: WebSettings) -> web.Application:
         await pool.close()
 
     async def gateway(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        # No cap on connections: each open page's live stream holds one for as long as it is
+        # open, and a cap would make every other page wait behind them.
+        async with aiohttp.ClientSession(
+            cookie_jar=aiohttp.DummyCookieJar(), connector=aiohttp.TCPConnector(limit=0)
+        ) as http:
             app[GATEWAY] = GatewayClient(http, URL(str(settings.gateway_url)), settings.api_timeout)
             yield
 

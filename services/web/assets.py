@@ -1,5 +1,6 @@
 """Static files, the web app manifest and its icons (drawn here at start-up, so no binary is
-committed): what makes the portal installable as a progressive web app."""
+committed), and the service worker: what makes the portal installable as a progressive web
+app."""
 
 from __future__ import annotations
 
@@ -92,7 +93,17 @@ async def manifest(_request: web.Request) -> web.Response:
     )
 
 
+async def service_worker(_request: web.Request) -> web.FileResponse:
+    """At the site's root, so that it may serve every page (a worker's scope is its folder);
+    always checked for a newer version."""
+    return web.FileResponse(
+        STATIC / "sw.js",
+        headers={"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache"},
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/manifest.webmanifest", manifest)
+    app.router.add_get("/sw.js", service_worker)
     app.router.add_get(r"/static/icons/icon-{size:\d+}.png", icon_file)
     app.router.add_static("/static/", STATIC, append_version=False)

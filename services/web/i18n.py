@@ -14,7 +14,7 @@ from typing import Literal
 
 from aiohttp import web
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
@@ -96,3 +96,12 @@ class Formats:
 
     def amount(self, value: Decimal | float | str, currency: str) -> str:
         return format_currency(Decimal(str(value)), currency, locale=self.locale)
+
+    def size(self, value: int) -> str:
+        """A file's size: 820 B, 14.2 kB, 3.1 MB (French: o, ko, Mo)."""
+        units = ("o", "ko", "Mo", "Go") if self.locale.startswith("fr") else ("B", "kB", "MB", "GB")
+        amount, unit = float(value), 0
+        while amount >= 1024 and unit < len(units) - 1:
+            amount, unit = amount / 1024, unit + 1
+        shown = format_decimal(round(amount, 1 if unit else 0), locale=self.locale)
+        return f"{shown}\u00a0{units[unit]}"

@@ -27,6 +27,9 @@ from services.web.sessions import SessionEnded
 log = structlog.get_logger(__name__)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf"
+# Forms without files; only a signed-in user's multipart form (attachments) may be larger,
+# up to the app's client_max_size (GUICHET_UPLOAD_MAX_BYTES).
+FORM_MAX_BYTES = 1024 * 1024
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -110,6 +113,13 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     without it, or with another session's, is refused."""
     if request.method in UNSAFE_METHODS:
         session = session_of(request)
+        with_files = (
+            session is not None
+            and session.signed_in
+            and request.content_type == "multipart/form-data"
+        )
+        if not with_files and (request.content_length or 0) > FORM_MAX_BYTES:
+            return _error(request, 413, "error.413.title", "error.413.detail")
         form = await request.post()
         sent = form.get(CSRF_FIELD)
         if (

@@ -27,3 +27,9 @@ class WebSettings(ServiceSettings):
         default=120, ge=5, description="Life of the session a sign-in form is bound to"
     )
     api_timeout: float = Field(default=30.0, gt=0, description="Longest wait for the API")
+    upload_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Largest form a signed-in user may post with files (a ticket and its"
+        " attachments); other forms are limited to 1 MiB. The API limits each file too",
+    )

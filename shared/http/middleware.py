@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -21,6 +22,7 @@ _tracer = tracer(__name__)
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 REQUEST_ID = web.RequestKey("request_id", str)
+CLIENT_CLOSED_REQUEST = 499
 
 
 def _route_label(request: web.Request) -> str:
@@ -51,6 +53,16 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             span.set_attribute("http.response.status_code", status)
             response.headers[REQUEST_ID_HEADER] = request_id
             return response
+    except web.HTTPException as answer:
+        # A redirect or refusal raised by the handler (services without the problems
+        # middleware, such as web, raise them): an answer, not a failure.
+        status = answer.status
+        raise
+    except (asyncio.CancelledError, ConnectionResetError):
+        # The client went away (a closed live stream, an abandoned download): nginx's 499,
+        # so that error rates count only the server's failures.
+        status = CLIENT_CLOSED_REQUEST
+        raise
     finally:
         elapsed = time.perf_counter() - started
         HTTP_REQUESTS.labels(request.method, route, str(status)).inc()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from prometheus_client import REGISTRY
 from pydantic import BaseModel, Field
 
 from conftest import Infrastructure
@@ -16,7 +18,7 @@ from shared.http.middleware import observe, problems
 from shared.http.problems import Problem, read_json, read_query
 from shared.settings import ServiceSettings
 from shared.tests.sample import registry
-from tests.support import free_port, serving
+from tests.support import eventually, free_port, serving
 
 
 class Greeting(BaseModel):
@@ -155,3 +157,43 @@ def test_a_query_string_reads_repeated_parameters_as_lists_and_refuses_bad_value
         read_query(make_mocked_request("GET", "/x?limit=500"), _ListQuery)
     assert refused.value.status == 422
     assert [e["field"] for e in refused.value.extensions["errors"]] == ["limit"]
+
+
+def _answered(route: str, status: str) -> float:
+    labels = {"method": "GET", "route": route, "status": status}
+    return REGISTRY.get_sample_value("guichet_http_requests_total", labels) or 0.0
+
+
+async def test_redirects_and_clients_going_away_are_not_counted_as_server_errors() -> None:
+    """A service without the problems middleware (web) raises its redirects; a live stream
+    ends when the browser closes it. Neither is a failure of the server."""
+    app = web.Application(middlewares=[observe])
+    streaming = asyncio.Event()
+
+    async def moved(_request: web.Request) -> web.Response:
+        raise web.HTTPFound("/elsewhere")
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"data: hello\n\n")
+        streaming.set()
+        await asyncio.sleep(60)
+        return response
+
+    app.router.add_get("/moved", moved)
+    app.router.add_get("/stream", stream)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/moved", allow_redirects=False) as response:
+            assert response.status == 302
+        async with session.get(f"{url}/stream") as response:
+            await response.content.readline()
+            await streaming.wait()
+
+        async def stream_counted() -> bool:
+            return _answered("/stream", "499") == 1.0
+
+        await eventually(stream_counted)
+
+    assert _answered("/moved", "302") == 1.0
+    assert _answered("/moved", "500") == _answered("/stream", "500") == 0.0

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.e2e.portal import Portal, Stack, free_port_base, start_on_free_ports
+from conftest import Infrastructure
+from devstack import postgres
+from tests.e2e.portal import Given, Portal, Stack, free_port_base, start_on_free_ports
 
 VENDOR_NAME = "Bureautique Lorraine"
 PERSONAL_DATA_INTRO = "Bureautique Lorraine traite vos données pour gérer votre espace client."
@@ -50,10 +53,24 @@ def shared_settings(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-async def running_portal(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    """`./guichet start` once for the session, with the demo data."""
+async def running_portal(
+    tmp_path_factory: pytest.TempPathFactory, infrastructure: Infrastructure
+) -> AsyncIterator[Stack]:
+    """`./guichet start` once for the session, with the demo data, on the tests' PostgreSQL,
+    broker and mail catcher, as a user would start it on infrastructure they already run
+    (its own database and topic namespace): test_external_infrastructure checks it used them,
+    and test_local_stack starts a stack of its own servers."""
     root = tmp_path_factory.mktemp("portal")
-    stack = await start_on_free_ports(root, **shared_settings(root))
+    database = "e2e_portal"
+    await postgres.ensure_database(infrastructure.database_url("postgres"), database)
+    given = Given(
+        database_url=infrastructure.database_url(database),
+        kafka_bootstrap=infrastructure.kafka_bootstrap,
+        kafka_namespace=f"e2e{uuid.uuid4().hex[:10]}",
+        smtp_url=infrastructure.smtp_url,
+        mail=infrastructure.mail,
+    )
+    stack = await start_on_free_ports(root, given, **shared_settings(root))
     try:
         yield stack
         assert await stack.stop() == 0

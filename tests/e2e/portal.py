@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from devstack import demo, demo_invoices
+from devstack import demo, demo_invoices, postgres
 from devstack.services import SERVICES, Ports
 from tests.support import MailCatcher, eventually, free_port
 
@@ -47,12 +47,34 @@ def _free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
+@dataclass(frozen=True)
+class Given:
+    """PostgreSQL, Kafka and SMTP the user already runs, for `./guichet start` to use instead
+    of starting its own (the GUICHET_* settings the README documents)."""
+
+    database_url: str
+    kafka_bootstrap: str
+    kafka_namespace: str
+    smtp_url: str
+    mail: MailCatcher
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return {
+            "GUICHET_DATABASE_URL": self.database_url,
+            "GUICHET_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "GUICHET_KAFKA_NAMESPACE": self.kafka_namespace,
+            "GUICHET_SMTP_URL": self.smtp_url,
+        }
+
+
 class Stack:
     """`./guichet start` in a subprocess, on its own block of ports and data folder."""
 
-    def __init__(self, data_dir: Path, port_base: int) -> None:
+    def __init__(self, data_dir: Path, port_base: int, infrastructure: Given | None = None) -> None:
         self.data_dir = data_dir
         self.ports = Ports(port_base)
+        self.given = infrastructure
         self.process: asyncio.subprocess.Process | None = None
         self.output: list[str] = []
 
@@ -67,7 +89,16 @@ class Stack:
 
     @property
     def mail(self) -> MailCatcher:
+        """Where the portal's emails are read: the given SMTP server's, else its own."""
+        if self.given is not None:
+            return self.given.mail
         return MailCatcher(f"http://127.0.0.1:{self.ports.mail_web}")
+
+    @property
+    def database_url(self) -> str:
+        if self.given is not None:
+            return self.given.database_url
+        return postgres.url(self.ports.postgres)
 
     def service_url(self, name: str) -> str:
         """A service's own port, behind the gateway (to compare with what the gateway says)."""
@@ -79,7 +110,10 @@ class Stack:
         instead of the stack's own, or any service setting."""
         self.output.clear()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
-        env.update(GUICHET_DATA_DIR=str(self.data_dir), GUICHET_LOG_FORMAT="json", **settings)
+        env.update(GUICHET_DATA_DIR=str(self.data_dir), GUICHET_LOG_FORMAT="json")
+        if self.given is not None:
+            env.update(self.given.settings)
+        env.update(settings)
         self.process = await asyncio.create_subprocess_exec(
             str(ROOT / "guichet"),
             "start",
@@ -123,11 +157,13 @@ class Stack:
             await self.process.wait()
 
 
-async def start_on_free_ports(root: Path, attempts: int = 3, **settings: str) -> Stack:
+async def start_on_free_ports(
+    root: Path, infrastructure: Given | None = None, attempts: int = 3, **settings: str
+) -> Stack:
     """A started stack with its data under `root`. Another program may take one of the ports
     between the check and the start (other stacks run side by side): then another block."""
     for attempt in range(1, attempts + 1):
-        stack = Stack(root / f"data-{attempt}", free_port_base())
+        stack = Stack(root / f"data-{attempt}", free_port_base(), infrastructure)
         try:
             await stack.start(**settings)
         except AssertionError:

@@ -11,7 +11,6 @@ import uuid
 import asyncpg
 import pytest
 
-from devstack import postgres
 from tests.e2e.conftest import (
     PASSWORD_MAX_AGE_DAYS,
     VENDOR_NAME,
@@ -492,7 +491,7 @@ async def test_an_expired_password_must_be_changed_at_the_next_sign_in(portal: P
     customer = await portal.invite(
         staff, organisation["organisation_id"], first_name="Noé", last_name="Perrin"
     )
-    connection = await asyncpg.connect(postgres.url(portal.stack.ports.postgres))
+    connection = await asyncpg.connect(portal.stack.database_url)
     try:
         await connection.execute(
             "UPDATE identity.credentials SET changed_at = changed_at - make_interval(days => $2)"

@@ -5,47 +5,60 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import uuid
 
 import aiohttp
 import asyncpg
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from conftest import Infrastructure
+from devstack import demo
+from devstack.services import SERVICES
 from tests.e2e.portal import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_start_uses_the_given_database_broker_and_smtp_server(
-    infrastructure: Infrastructure, database_url: str, stack: Stack
+    running_portal: Stack, infrastructure: Infrastructure
 ) -> None:
-    await stack.start(
-        GUICHET_DATABASE_URL=database_url,
-        GUICHET_KAFKA_BOOTSTRAP=infrastructure.kafka_bootstrap,
-        GUICHET_SMTP_URL=infrastructure.smtp_url,
-        GUICHET_KAFKA_NAMESPACE=f"t{uuid.uuid4().hex[:10]}",
-    )
-    started = {line.split("|")[0].strip() for line in stack.output if "|" in line}
-    assert {"gateway", "identity", "tickets", "notifications"} <= started
+    """The session's portal was started with GUICHET_DATABASE_URL, GUICHET_KAFKA_BOOTSTRAP,
+    GUICHET_SMTP_URL and GUICHET_KAFKA_NAMESPACE pointing at the tests' own servers."""
+    given = running_portal.given
+    assert given is not None
+    started = {line.split("|")[0].strip() for line in running_portal.output if "|" in line}
+    assert {service.name for service in SERVICES} <= started
     assert not started & {"postgres", "broker", "mail"}  # none of its own
 
-    # The demo organisation went into the given database, its invitation to the given
-    # SMTP server.
-    connection = await asyncpg.connect(database_url)
+    # The demo organisation went into the given database, its invitation to the given SMTP
+    # server, its events to the given broker under the given namespace.
+    connection = await asyncpg.connect(given.database_url)
     try:
-        count = await connection.fetchval("SELECT count(*) FROM identity.organisations")
+        count = await connection.fetchval(
+            "SELECT count(*) FROM identity.organisations WHERE code = $1",
+            demo.ORGANISATION["code"],
+        )
         assert count == 1
     finally:
         await connection.close()
-    [invitation] = await infrastructure.mail.wait_for("claire.martin@imprimerie-martin.example")
-    assert "password/set?token=" in invitation["text"]
+    invitations = [
+        mail
+        for mail in await infrastructure.mail.to("claire.martin@imprimerie-martin.example")
+        if f"{running_portal.url}/password/set?token=" in mail["text"]
+    ]
+    assert len(invitations) == 1
+    topics = await asyncio.to_thread(_topics, given.kafka_bootstrap)
+    assert {f"{given.kafka_namespace}.identity", f"{given.kafka_namespace}.tickets"} <= topics
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"{stack.api_url}/branding") as response,
+        session.get(f"{running_portal.api_url}/branding") as response,
     ):
         assert response.status == 200
-    assert await stack.stop() == 0
+
+
+def _topics(bootstrap: str) -> set[str]:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    return set(admin.list_topics(timeout=10).topics)
 
 
 async def test_migrate_applies_every_service_schema_to_the_given_database(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.tickets.api import agent, attachments, customer, listing, live
+from services.tickets.api import agent, attachments, choices, customer, listing, live
 
 route_tables: tuple[web.RouteTableDef, ...] = (
     listing.routes,
+    choices.routes,
     live.routes,
     attachments.routes,
     customer.routes,

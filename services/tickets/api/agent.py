@@ -67,7 +67,7 @@ async def queue(request: web.Request) -> web.Response:
     actor = staff(request)
     query = read_query(request, AgentListQuery)
     try:
-        tickets, next_cursor, unread = await list_tickets(
+        result = await list_tickets(
             request.app[DB_POOL],
             reader=actor.user_id,
             organisation_id=None,
@@ -77,7 +77,6 @@ async def queue(request: web.Request) -> web.Response:
         )
     except BadCursor:
         raise bad_cursor() from None
-    result = TicketList(tickets=tickets, next_cursor=next_cursor, unread_tickets=unread)
     return web.json_response(result.model_dump(mode="json"))
 
 

@@ -131,7 +131,7 @@ async def list_organisation_tickets(request: web.Request) -> web.Response:
     actor = customer(request)
     query = read_query(request, CustomerListQuery)
     try:
-        tickets, next_cursor, unread = await list_tickets(
+        result = await list_tickets(
             request.app[DB_POOL],
             reader=actor.user_id,
             organisation_id=actor.organisation_id,
@@ -141,7 +141,6 @@ async def list_organisation_tickets(request: web.Request) -> web.Response:
         )
     except BadCursor:
         raise bad_cursor() from None
-    result = TicketList(tickets=tickets, next_cursor=next_cursor, unread_tickets=unread)
     return web.json_response(result.model_dump(mode="json"))
 
 

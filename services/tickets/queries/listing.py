@@ -3,7 +3,10 @@ first), and the same rows for the export."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,8 +16,8 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.tickets.domain_types import Department, Priority, TicketStatus, TicketType
-from services.tickets.queries.views import TicketSummary
-from shared.http.paging import BadCursor, Paging, decode_cursor, encode_cursor
+from services.tickets.queries.views import TicketList, TicketSummary
+from shared.http.paging import BadCursor, Paging
 
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -49,18 +52,25 @@ class AgentListQuery(AgentTicketFilters, Paging):
     pass
 
 
-def encode_ticket_cursor(updated_at: dt.datetime, ticket_id: uuid.UUID) -> str:
-    return encode_cursor(updated_at.isoformat(), str(ticket_id))
+BACKWARD = "before"
 
 
-def decode_ticket_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    updated_at, ticket_id = decode_cursor(cursor, 2)
+def encode_cursor(updated_at: dt.datetime, ticket_id: uuid.UUID, *, backward: bool = False) -> str:
+    """A place in the list: the tickets after it, or (backward) the page before it."""
+    position = [updated_at.isoformat(), str(ticket_id)] + ([BACKWARD] if backward else [])
+    raw = json.dumps(position).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID, bool]:
     try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        updated_at, ticket_id, *direction = json.loads(raw)
         moment = dt.datetime.fromisoformat(updated_at)
-        if moment.tzinfo is None:
+        if moment.tzinfo is None or direction not in ([], [BACKWARD]):
             raise BadCursor
-        return moment, uuid.UUID(ticket_id)
-    except ValueError as error:
+        return moment, uuid.UUID(ticket_id), bool(direction)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise BadCursor from error
 
 
@@ -170,9 +180,10 @@ async def list_tickets(
     filters: TicketFilters,
     cursor: str | None,
     limit: int,
-) -> tuple[list[TicketSummary], str | None, int]:
-    """A page of the filtered list, the cursor of the next page, and how many tickets of the
-    whole filtered list have unread messages. `organisation_id` None: every organisation."""
+) -> TicketList:
+    """A page of the filtered list, the cursors of the next and previous pages, and how many
+    tickets of the whole filtered list have unread messages. `organisation_id` None: every
+    organisation."""
     where = _where(reader, organisation_id, filters)
     async with _planned_for_its_values(pool) as connection:
         return await _page(connection, where, cursor, limit)
@@ -180,28 +191,45 @@ async def list_tickets(
 
 async def _page(
     connection: asyncpg.Connection, where: _Where, cursor: str | None, limit: int
-) -> tuple[list[TicketSummary], str | None, int]:
+) -> TicketList:
     unread = await connection.fetchval(
         f"SELECT count(*) {FROM} {where.sql()}"
         + (" AND " if where.clauses else " WHERE ")
         + "t.public_messages > coalesce(r.messages_read, 0)",
         *where.arguments,
     )
+    backward = False
     if cursor is not None:
-        after_updated, after_id = decode_ticket_cursor(cursor)
-        where.add("(t.updated_at, t.ticket_id) < ({}, {})", after_updated, after_id)
+        after_updated, after_id, backward = decode_cursor(cursor)
+        # Backward: the tickets just before the cursor, read in reverse then put back in order.
+        where.add(
+            f"(t.updated_at, t.ticket_id) {'>' if backward else '<'} ({{}}, {{}})",
+            after_updated,
+            after_id,
+        )
+    order = "ASC" if backward else "DESC"
     rows = await connection.fetch(
         f"SELECT {SUMMARY_COLUMNS} {FROM} {where.sql()}"
-        f" ORDER BY t.updated_at DESC, t.ticket_id DESC LIMIT {limit + 1}",
+        f" ORDER BY t.updated_at {order}, t.ticket_id {order} LIMIT {limit + 1}",
         *where.arguments,
     )
     tickets = [TicketSummary.model_validate(dict(row)) for row in rows[:limit]]
-    next_cursor = (
-        encode_ticket_cursor(tickets[-1].updated_at, tickets[-1].ticket_id)
-        if len(rows) > limit
-        else None
+    more = len(rows) > limit
+    if backward:
+        tickets.reverse()
+    first, last = (tickets[0], tickets[-1]) if tickets else (None, None)
+    # Going forward there is a page before whenever a cursor was followed; going backward
+    # there is a page after (the one we came from).
+    has_next = more if not backward else last is not None
+    has_previous = more if backward else cursor is not None and first is not None
+    return TicketList(
+        tickets=tickets,
+        next_cursor=encode_cursor(last.updated_at, last.ticket_id) if has_next and last else None,
+        previous_cursor=encode_cursor(first.updated_at, first.ticket_id, backward=True)
+        if has_previous and first
+        else None,
+        unread_tickets=unread,
     )
-    return tickets, next_cursor, unread
 
 
 async def every_ticket(

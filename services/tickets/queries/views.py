@@ -50,6 +50,8 @@ class TicketSummary(BaseModel):
 class TicketList(BaseModel):
     tickets: list[TicketSummary]
     next_cursor: str | None
+    previous_cursor: str | None = None
+    """Pass it as `cursor` for the page before this one; None on the first page."""
     unread_tickets: int
     """Tickets of the whole filtered list (not only this page) with messages unread."""
 

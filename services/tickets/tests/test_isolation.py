@@ -139,6 +139,13 @@ TABLE: tuple[Entry, ...] = (
         own_scope="the file is the caller's own upload, in their own organisation",
     ),
     IsolationCase(
+        "GET /tickets/choices",
+        answers=A_S_OWN,
+        own_scope="the colleagues and contracts of the caller's own organisation; B's are"
+        " searched for",
+        control=("b_user", 200),
+    ),
+    IsolationCase(
         "GET /tickets/columns",
         answers=A_S_OWN,
         own_scope="the caller's own choice of columns",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from typing import Any
 
 import openpyxl
 
@@ -50,6 +51,72 @@ async def test_most_recently_changed_first_and_pages_neither_repeat_nor_skip(
     bad = await customer.call("GET", "/tickets", params={"cursor": "not-a-cursor"})
     assert bad.status == 422
     assert [e["field"] for e in bad.body["errors"]] == ["cursor"]
+
+
+async def test_the_previous_page_is_the_page_before_and_the_first_page_has_none(
+    tickets: TicketsUnderTest,
+) -> None:
+    customer = tickets.customer(uuid.uuid4())
+    opened = [(await customer.open(title=f"Ticket numéro {i}"))["ticket_id"] for i in range(5)]
+    newest_first = list(reversed(opened))
+
+    def ids(page: dict[str, Any]) -> list[str]:
+        return [t["ticket_id"] for t in page["tickets"]]
+
+    first = await customer.ok("GET", "/tickets", params={"limit": "2"})
+    assert first["previous_cursor"] is None
+    second = await customer.ok(
+        "GET", "/tickets", params={"limit": "2", "cursor": first["next_cursor"]}
+    )
+    third = await customer.ok(
+        "GET", "/tickets", params={"limit": "2", "cursor": second["next_cursor"]}
+    )
+    assert ids(third) == newest_first[4:]
+    assert third["next_cursor"] is None
+    back = await customer.ok(
+        "GET", "/tickets", params={"limit": "2", "cursor": third["previous_cursor"]}
+    )
+    assert ids(back) == ids(second) == newest_first[2:4]
+    assert back["next_cursor"] is not None
+    front = await customer.ok(
+        "GET", "/tickets", params={"limit": "2", "cursor": back["previous_cursor"]}
+    )
+    assert ids(front) == newest_first[:2]
+    assert front["previous_cursor"] is None  # nothing before the first page
+    forward = await customer.ok(
+        "GET", "/tickets", params={"limit": "2", "cursor": front["next_cursor"]}
+    )
+    assert ids(forward) == ids(second)
+
+
+async def test_the_choices_are_the_organisation_s_active_colleagues_and_contracts(
+    tickets: TicketsUnderTest,
+) -> None:
+    organisation, other = uuid.uuid4(), uuid.uuid4()
+    claire = await tickets.colleague(organisation, first_name="Claire", last_name="Martin")
+    luc = await tickets.colleague(organisation, first_name="Luc", last_name="Bernard")
+    await tickets.colleague(other, first_name="Zoé", last_name="Ailleurs")
+    contract = uuid.uuid4()
+    await tickets.sql(
+        "INSERT INTO support_contracts (contract_id, organisation_id, number, starts_on, ends_on)"
+        " VALUES ($1, $3, 'SUP-7', current_date - 10, NULL),"
+        " ($2, $3, 'SUP-OLD', current_date - 400, current_date - 30)",
+        contract,
+        uuid.uuid4(),
+        organisation,
+    )
+    choices = await tickets.customer(organisation, user=claire).ok("GET", "/tickets/choices")
+    assert [(c["first_name"], c["user_id"]) for c in choices["colleagues"]] == [
+        ("Luc", str(luc)),
+        ("Claire", str(claire)),
+    ]
+    assert [(c["number"], c["contract_id"]) for c in choices["contracts"]] == [
+        ("SUP-7", str(contract))
+    ]
+    refused = await tickets.customer(organisation, modules=["invoices"]).call(
+        "GET", "/tickets/choices"
+    )
+    assert refused.status == 403
 
 
 async def test_filters_by_status_priority_requester_type_product_and_site(

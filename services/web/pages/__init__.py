@@ -6,11 +6,17 @@ from aiohttp import web
 
 from services.web.pages import (
     account,
+    agent_ticket,
     back_office,
     home,
+    live,
     organisation,
     personal_data,
     profile,
+    queue,
+    ticket,
+    ticket_new,
+    tickets,
 )
 
 routes: list[web.RouteDef] = [
@@ -19,5 +25,11 @@ routes: list[web.RouteDef] = [
     *organisation.routes,
     *personal_data.routes,
     *profile.routes,
+    *tickets.routes,
+    *ticket_new.routes,
+    *ticket.routes,
     *back_office.routes,
+    *queue.routes,
+    *agent_ticket.routes,
+    *live.routes,
 ]

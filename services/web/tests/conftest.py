@@ -1,5 +1,5 @@
-"""One real portal for the browser tests: identity, notifications, the gateway and the web
-portal in this process, on the session's PostgreSQL, broker and mail catcher; one Chromium
+"""One real portal for the browser tests: identity, tickets, notifications, the gateway and
+the web portal in this process, on the session's PostgreSQL, broker and mail catcher; one Chromium
 (Debian's) for the whole session, a fresh context per test."""
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from services.identity.bootstrap import create_admin
 from services.identity.settings import IdentitySettings
 from services.notifications.app import create_app as create_notifications
 from services.notifications.settings import NotificationsSettings
+from services.tickets.app import create_app as create_tickets
+from services.tickets.settings import TicketsSettings
 from services.web.app import create_app as create_web
 from services.web.settings import WebSettings
 from shared.sealing import new_sealing_key
@@ -178,7 +180,9 @@ class Portal:
 
 
 @pytest.fixture(scope="session")
-async def portal(infrastructure: Infrastructure) -> AsyncIterator[Portal]:
+async def portal(
+    infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Portal]:
     database = f"web_{uuid.uuid4().hex[:12]}"
     await postgres.ensure_database(infrastructure.database_url("postgres"), database)
     gateway_port, web_port = free_port(), free_port()
@@ -215,6 +219,18 @@ async def portal(infrastructure: Infrastructure) -> AsyncIterator[Portal]:
         )
         await notifications.start_server()
         stack.push_async_callback(notifications.close)
+        tickets = TestServer(
+            create_tickets(
+                TicketsSettings(
+                    **common,
+                    identity_url=identity_url,
+                    attachments_dir=tmp_path_factory.mktemp("attachments"),
+                )
+            ),
+            host="127.0.0.1",
+        )
+        await tickets.start_server()
+        stack.push_async_callback(tickets.close)
         await stack.enter_async_context(
             serving_on(
                 create_web(
@@ -236,6 +252,7 @@ async def portal(infrastructure: Infrastructure) -> AsyncIterator[Portal]:
                         identity_url=identity_url,
                         upstreams={
                             "identity": identity_url,
+                            "tickets": str(tickets.make_url("")).rstrip("/"),
                             "web": f"http://127.0.0.1:{web_port}",
                         },
                         trusted_proxies=["127.0.0.1/32"],

@@ -19,7 +19,7 @@ PREFIXES = {key.split(".", 1)[0] for key in catalogue("en")}
 def used_keys() -> set[str]:
     keys = {
         key
-        for path in (WEB / "templates").glob("*.html")
+        for path in (WEB / "templates").rglob("*.html")
         for key in TEMPLATE_KEY.findall(path.read_text())
     }
     for path in [*WEB.glob("*.py"), *(WEB / "pages").glob("*.py")]:
