@@ -125,8 +125,12 @@ async def internal_system_token(
             raise RuntimeError(f"registering {name}: {response.status} {client}")
     async with session.post(
         f"{api_url}/oauth/token",
-        data={"grant_type": "client_credentials", "scope": " ".join(scopes)},
-        auth=aiohttp.BasicAuth(client["client_id"], client["client_secret"]),
+        data={
+            "grant_type": "client_credentials",
+            "scope": " ".join(scopes),
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        },
     ) as response:
         tokens = await response.json()
         if response.status != 200:
