@@ -28,6 +28,8 @@ from bench import (
     email_throughput,
     fleet_import,
     gateway_overhead,
+    invoice_list,
+    invoice_pdf,
     live_delivery,
     password_hashing,
     relay_latency,
@@ -55,6 +57,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "ticket_creation": ticket_creation.run,
     "live_delivery": live_delivery.run,
     "fleet_import": fleet_import.run,
+    "invoice_pdf": invoice_pdf.run,
+    "invoice_list": invoice_list.run,
 }
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from devstack import demo_invoices
+
 ADMIN_EMAIL = "admin@guichet.example"
 ADMIN_PASSWORD = "Comptoir&Vendeur77"  # noqa: S105 - the local demo's, printed at start
 CUSTOMER_PASSWORD = "Presse&Rotative26"  # noqa: S105 - idem
@@ -214,6 +216,7 @@ class DemoAccounts:
     customer_password: str
     tickets: int
     assets: int
+    invoices: int
 
 
 async def create_admin(env: dict[str, str]) -> None:
@@ -320,6 +323,8 @@ async def load(api_url: str, mail_url: str | None, env: dict[str, str]) -> DemoA
             "/meter-readings",
             {"asset_id": copiers["assets"][0]["asset_id"], "counters": DEMO_READING},
         )
+        assert vendor.token is not None
+        invoices = await demo_invoices.send(session, api_url, vendor.token, ORGANISATION["code"])
     return DemoAccounts(
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
@@ -327,6 +332,7 @@ async def load(api_url: str, mail_url: str | None, env: dict[str, str]) -> DemoA
         customer_password=CUSTOMER_PASSWORD,
         tickets=len(DEMO_TICKETS),
         assets=len(DEMO_FLEET["assets"]),
+        invoices=invoices,
     )
 
 

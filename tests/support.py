@@ -19,6 +19,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -70,6 +71,40 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout}s (last value: {value!r})")
         await asyncio.sleep(interval)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Any
+    body: Any
+    raw: bytes
+
+
+@dataclass
+class ApiClient:
+    """Someone calling a service under test with their own real token."""
+
+    base_url: str
+    headers: dict[str, str]
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID | None
+    session: aiohttp.ClientSession = field(repr=False)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
+        async with self.session.request(
+            method, f"{self.base_url}{path}", headers=self.headers, **kwargs
+        ) as response:
+            raw = await response.read()
+            body: Any = None
+            if response.content_type.endswith("json"):
+                body = await response.json(content_type=None)
+            return Answer(response.status, response.headers, body, raw)
+
+    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        answer = await self.call(method, path, **kwargs)
+        assert answer.status == status, (answer.status, answer.body)
+        return answer.body
 
 
 class MailCatcher:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.auth.claims import VENDOR_ROLES, Module, Role
+from shared.auth.claims import VENDOR_ROLES, Module, Role, Scope
 
 API_PREFIX = "/api"
 
@@ -27,6 +27,9 @@ class Route:
     """Needed by every role but vendor staff (see docs/api.md)."""
     roles: frozenset[Role] | None = None
     """When set, only these roles get through (the service checks finer rules itself)."""
+    scope: Scope | None = None
+    """The scope an internal system's token (role `service`) needs here. Internal systems get
+    through only routes that name one, and that allow their role; other roles are unaffected."""
     methods: frozenset[str] | None = None
     """When set, other methods are answered 405 here."""
     exact: bool = False
@@ -35,9 +38,6 @@ class Route:
     """Counted against the per-IP limit of credential attempts."""
     pages: bool = False
     """The web portal's pages: not part of the API (no OpenAPI document, never under /api)."""
-    scope: str | None = None
-    """The scope an internal system's token (role `service`) needs here. Internal systems get
-    through only routes that name one, and that allow their role."""
 
     @property
     def upstream_prefix(self) -> str:
@@ -69,6 +69,7 @@ CUSTOMER_ADMINS = frozenset({Role.CUSTOMER_ADMIN})
 VENDOR_STAFF = VENDOR_ROLES
 VENDOR_ADMINS = frozenset({Role.VENDOR_ADMIN})
 BACK_OFFICE_AND_SYSTEMS = frozenset({Role.VENDOR_BACK_OFFICE, Role.VENDOR_ADMIN, Role.SERVICE})
+SYSTEMS = frozenset({Role.SERVICE})
 
 
 def _identity_public(path: str, methods: frozenset[str] = POST, **options: bool) -> Route:
@@ -130,10 +131,28 @@ ROUTES: tuple[Route, ...] = (
         roles=BACK_OFFICE_AND_SYSTEMS,
         methods=POST,
         exact=True,
-        scope="fleet:import",
+        scope=Scope.FLEET_IMPORT,
     ),
-    # billing, orders: add their rows as they arrive, e.g.
-    # Route("/api/invoices", "billing", module=Module.INVOICES),
+    # billing: customers with the invoices module and staff read; the ERP writes
+    Route("/api/invoices", "billing", module=Module.INVOICES, methods=GET),
+    Route("/api/invoices/archive", "billing", module=Module.INVOICES, methods=POST, exact=True),
+    Route(
+        "/api/erp/invoices",
+        "billing",
+        roles=SYSTEMS,
+        scope=Scope.BILLING_WRITE,
+        methods=POST,
+        exact=True,
+    ),
+    Route(
+        "/api/erp/payments",
+        "billing",
+        roles=SYSTEMS,
+        scope=Scope.BILLING_WRITE,
+        methods=POST,
+        exact=True,
+    ),
+    # orders: add its rows as they arrive
     # the web portal: every other path (its pages check the session themselves)
     Route("/", "web", public=True, pages=True),
 )

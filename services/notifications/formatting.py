@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_currency
+
 SUPPORTED_LANGUAGES = ("fr", "en")
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 # A ticket's priority, an intervention's urgency.
 PRIORITY_LABELS = {
@@ -57,3 +61,8 @@ def format_day(day: date, language: str) -> str:
     if language == "fr":
         return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
     return f"{day.day} {month} {day.year}"
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    """'1 234,50 €' / '€1,234.50'."""
+    return format_currency(amount, currency, locale=_LOCALES[language])

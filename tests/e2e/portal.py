@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from devstack import demo, postgres
+from devstack import demo, demo_invoices, postgres
 from devstack.services import SERVICES, Ports
 from tests.support import MailCatcher, eventually, free_port
 
@@ -265,6 +265,17 @@ class Portal:
     async def vendor_admin(self) -> str:
         """The demo's vendor administrator, signed in."""
         return await self.token(demo.ADMIN_EMAIL, demo.ADMIN_PASSWORD)
+
+    async def internal_system(self, name: str, scopes: tuple[str, ...]) -> str:
+        """An internal system's token: an OAuth client the vendor admin registered with
+        these scopes, taking its token with client credentials, as the ERP does."""
+        return await demo_invoices.internal_system_token(
+            self.session,
+            self.stack.api_url,
+            await self.vendor_admin(),
+            name=name,
+            scopes=scopes,
+        )
 
     async def emails_to(
         self, address: str, *, subject: str = "", count: int = 1

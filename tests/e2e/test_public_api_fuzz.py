@@ -1,7 +1,8 @@
 """The public API as the gateway documents it, sent schemathesis-generated requests on the
 running portal: no 5xx, and every answer as documented. Each operation is fuzzed as the
 role that can reach it, per the gateway's route table: a customer admin for the public,
-signed-in and customer routes, the vendor admin for the back office's."""
+signed-in and customer routes, the vendor admin for the back office's, an internal system
+with every scope the routes ask for (the ERP) for theirs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from services.gateway.routes import Route, RouteTable
+from services.gateway.routes import ROUTES, Route, RouteTable
 from shared.auth.claims import Module, Role
 from tests.e2e.portal import Portal
 from tests.support import assert_valid_openapi, fuzz
@@ -37,6 +38,10 @@ def for_vendor_staff(route: Route) -> bool:
     return route.roles is not None and Role.VENDOR_ADMIN in route.roles
 
 
+def for_internal_systems(route: Route) -> bool:
+    return route.roles is not None and Role.SERVICE in route.roles
+
+
 def reached(document: dict[str, Any], by: Callable[[Route], bool]) -> dict[str, Any]:
     """The document with only the paths whose gateway route `by` accepts."""
     table = RouteTable()
@@ -56,7 +61,9 @@ async def public_document(portal: Portal) -> dict[str, Any]:
     every_path = set(document["paths"])
     by_customers = set(reached(document, for_customers)["paths"])
     by_staff = set(reached(document, for_vendor_staff)["paths"])
-    assert by_customers | by_staff == every_path  # no operation is left out of the fuzzing
+    by_systems = set(reached(document, for_internal_systems)["paths"])
+    # no operation is left out of the fuzzing
+    assert by_customers | by_staff | by_systems == every_path
     assert {"/api/auth/sign-in", "/api/tickets", "/api/organisations"} <= every_path
     return document
 
@@ -85,6 +92,20 @@ async def test_the_vendor_admin_gets_no_server_error_and_only_documented_answers
         reached(await public_document(portal), for_vendor_staff),
         portal.stack.url,
         headers={"Authorization": f"Bearer {await portal.vendor_admin()}"},
+        max_examples=EXAMPLES_PER_OPERATION,
+        refusing=REFUSING,
+    )
+
+
+async def test_an_internal_system_gets_no_server_error_and_only_documented_answers(
+    portal: Portal,
+) -> None:
+    scopes = tuple(sorted({route.scope.value for route in ROUTES if route.scope is not None}))
+    token = await portal.internal_system("Fuzzing ERP", scopes)
+    await fuzz(
+        reached(await public_document(portal), for_internal_systems),
+        portal.stack.url,
+        headers={"Authorization": f"Bearer {token}"},
         max_examples=EXAMPLES_PER_OPERATION,
         refusing=REFUSING,
     )

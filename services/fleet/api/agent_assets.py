@@ -24,8 +24,8 @@ from services.fleet.queries.assets import AgentFleetFilters, Paging
 from services.fleet.queries.views import AssetList, AssetPage, ReadingList, ReadingView, Timeline
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
+from shared.http.paging import BadCursor, bad_cursor
 from shared.http.problems import read_json, read_query
-from shared.pagination import BadCursor, bad_cursor
 
 routes = web.RouteTableDef()
 TAGS = ("fleet (back office)",)

@@ -17,14 +17,19 @@ from services.fleet.domain import FleetRuleBroken, InvalidField, ReadingLowerTha
 from services.fleet.handlers.common import AlreadyTaken, InvalidReference
 from services.fleet.queries.assets import asset_owner
 from services.fleet.settings import FleetSettings
-from shared.auth.claims import CUSTOMER_ROLES, Module, Role
+from shared.auth.claims import CUSTOMER_ROLES, Module, Role, Scope
 from shared.eventstore import ConcurrencyConflict, EventContext
 from shared.http.middleware import REQUEST_ID
-from shared.http.principal import Principal, acting_principal, forbidden, require_module
+from shared.http.principal import (
+    Principal,
+    acting_principal,
+    forbidden,
+    require_module,
+    require_scope,
+)
 from shared.http.problems import Problem
 
 FLEET_SETTINGS = web.AppKey("fleet_settings", FleetSettings)
-IMPORT_SCOPE = "fleet:import"
 BACK_OFFICE = frozenset({Role.VENDOR_BACK_OFFICE, Role.VENDOR_ADMIN})
 VALIDATION = "https://guichet.dev/problems/validation"
 CONFLICT = "https://guichet.dev/problems/fleet-conflict"
@@ -91,8 +96,7 @@ def importer(request: web.Request) -> Actor:
     """The vendor's ERP (client credentials with the `fleet:import` scope) or the back office."""
     principal = acting_principal(request)
     if principal.role is Role.SERVICE:
-        if IMPORT_SCOPE not in principal.scopes:
-            raise forbidden(f"This client's tokens need the {IMPORT_SCOPE} scope.")
+        require_scope(principal, Scope.FLEET_IMPORT)
         return Actor(principal, None)
     return back_office(request)
 

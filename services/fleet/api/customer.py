@@ -23,8 +23,8 @@ from services.fleet.queries.views import (
 )
 from shared.http.keys import DB_POOL
 from shared.http.openapi import operation
+from shared.http.paging import BadCursor, bad_cursor
 from shared.http.problems import Problem, path_id, read_query
-from shared.pagination import BadCursor, bad_cursor
 
 routes = web.RouteTableDef()
 TAGS = ("fleet",)

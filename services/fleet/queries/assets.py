@@ -20,7 +20,7 @@ from services.fleet.queries.views import (
     ReadingView,
     TimelineEntry,
 )
-from shared.pagination import decode_cursor, encode_cursor
+from shared.http.paging import decode_cursor, encode_cursor
 
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.notifications.mailer import Mailer
 from services.notifications.rendering import EmailRenderer
 from services.notifications.settings import NotificationsSettings
+from services.notifications.subscriptions.billing import billing_subscription
 from services.notifications.subscriptions.fleet import fleet_subscription
 from services.notifications.subscriptions.identity import identity_subscription
 from services.notifications.subscriptions.tickets import tickets_subscription
@@ -23,5 +24,6 @@ def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> l
             tickets_subscription(mailer),
             identity_subscription(mailer),
             fleet_subscription(mailer),
+            billing_subscription(mailer),
         )
     ]

@@ -37,8 +37,8 @@ from services.tickets.queries.interventions import (
 from shared.auth.claims import Module
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
+from shared.http.paging import BadCursor, bad_cursor
 from shared.http.problems import Problem, path_id, read_json, read_query
-from shared.pagination import BadCursor, bad_cursor
 
 routes = web.RouteTableDef()
 TAGS = ("interventions",)

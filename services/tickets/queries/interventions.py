@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from services.tickets.domain import INTERVENTION_TRANSITIONS
 from services.tickets.domain_types import InterventionStatus, Priority
 from services.tickets.queries.views import AttachmentView
-from shared.pagination import decode_cursor, encode_cursor
+from shared.http.paging import decode_cursor, encode_cursor
 
 S = InterventionStatus
 

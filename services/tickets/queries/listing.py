@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.tickets.domain_types import Department, Priority, TicketStatus, TicketType
 from services.tickets.queries.views import TicketList, TicketSummary
-from shared.http.problems import Problem
+from shared.http.paging import BadCursor, Paging
 
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -44,31 +44,12 @@ class AgentTicketFilters(TicketFilters):
     overdue: bool | None = None
 
 
-class Paging(BaseModel):
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=25, ge=1, le=100)
-
-
 class CustomerListQuery(TicketFilters, Paging):
     pass
 
 
 class AgentListQuery(AgentTicketFilters, Paging):
     pass
-
-
-class BadCursor(ValueError):
-    """A cursor this service did not hand out."""
-
-
-def bad_cursor() -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        "Some fields are missing or invalid.",
-        type_="https://guichet.dev/problems/validation",
-        errors=[{"field": "cursor", "message": "Use the next_cursor of a page.", "code": "cursor"}],
-    )
 
 
 BACKWARD = "before"

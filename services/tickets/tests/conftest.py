@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,41 +20,12 @@ from services.tickets.app import create_app
 from services.tickets.settings import TicketsSettings
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import ServiceUnderTest, TokenIssuer, serving
+from tests.support import ApiClient, ServiceUnderTest, TokenIssuer, serving
 
 
 @dataclass
-class Answer:
-    status: int
-    headers: Any
-    body: Any
-    raw: bytes
-
-
-@dataclass
-class Client:
+class Client(ApiClient):
     """Someone calling the tickets service with their own real token."""
-
-    base_url: str
-    headers: dict[str, str]
-    user_id: uuid.UUID
-    organisation_id: uuid.UUID | None
-    session: aiohttp.ClientSession = field(repr=False)
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
-        async with self.session.request(
-            method, f"{self.base_url}{path}", headers=self.headers, **kwargs
-        ) as response:
-            raw = await response.read()
-            body: Any = None
-            if response.content_type.endswith("json"):
-                body = await response.json(content_type=None)
-            return Answer(response.status, response.headers, body, raw)
-
-    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-        answer = await self.call(method, path, **kwargs)
-        assert answer.status == status, (answer.status, answer.body)
-        return answer.body
 
     async def open(self, **fields: Any) -> dict[str, Any]:
         body = {
