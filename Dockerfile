@@ -66,7 +66,7 @@ RUN groupadd --system --gid 10001 guichet \
 
 # Owned by root and read-only to the service user: the code cannot be changed at run time,
 # and the image runs with a read-only root filesystem (nothing is written outside /tmp and
-# the tickets' attachments volume, /var/lib/guichet/attachments, owned by the service user).
+# the volume of a service's files, /var/lib/guichet/attachments, owned by the service user).
 WORKDIR /app
 COPY --from=builder /app /app
 

@@ -27,6 +27,8 @@ from bench import (
     append_throughput,
     email_throughput,
     gateway_overhead,
+    invoice_list,
+    invoice_pdf,
     live_delivery,
     password_hashing,
     relay_latency,
@@ -53,6 +55,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "ticket_list": ticket_list.run,
     "ticket_creation": ticket_creation.run,
     "live_delivery": live_delivery.run,
+    "invoice_pdf": invoice_pdf.run,
+    "invoice_list": invoice_list.run,
 }
 
 

@@ -5,9 +5,10 @@ code on free ports, against a database of its own on the benchmark's PostgreSQL 
 namespace of its own on its broker. The demo data is loaded the way `./guichet start` loads
 it (`devstack.demo`): a vendor admin by command, then through the gateway an organisation,
 its contacts and a customer whose password is set from the invitation email the
-notifications service sends to the mail catcher. Once that is done, the notifications service
-and the mail catcher are stopped: nothing measured needs them, and they would take CPU on the
-measured requests' cores (every ticket opened sends an email).
+notifications service sends to the mail catcher, and the demo invoices sent as the ERP. Once
+that is done, the notifications service and the mail catcher are stopped: nothing measured
+needs them, and they would take CPU on the measured requests' cores (every ticket opened
+sends an email).
 
 The load generator runs in a process of its own (`measure_apart`), as a user's client would:
 the benchmark's main process supervises the servers and reads their logs (a line per request
@@ -41,7 +42,7 @@ from devstack.supervisor import Supervisor
 from shared.sealing import new_sealing_key
 
 Result = TypeVar("Result")
-MEASURED = ("identity", "tickets", "gateway")
+MEASURED = ("identity", "tickets", "billing", "gateway")
 """Started in this order: the gateway last, once the services it routes to answer."""
 SETUP_ONLY = ("notifications",)
 
@@ -191,6 +192,7 @@ async def running_portal(
         "GUICHET_SEALING_KEY": new_sealing_key(),
         "GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "GUICHET_UPSTREAMS": json.dumps({n: u for n, u in urls.items() if n != "gateway"}),
+        "GUICHET_ATTACHMENTS_DIR": str(workdir / "files"),
         **(settings or {}),
     }
     try:

@@ -395,13 +395,17 @@ async def _text_pools(connection: asyncpg.Connection) -> None:
         await connection.execute(f"UPDATE {table} SET vector = ticket_text_vector(body)")
 
 
-async def _list_indexes(connection: asyncpg.Connection) -> list[tuple[str, str]]:
-    """The tickets table's indexes that back no constraint: (name, definition)."""
+async def secondary_indexes(
+    connection: asyncpg.Connection, table: str = "tickets"
+) -> list[tuple[str, str]]:
+    """A table's indexes that back no constraint, (name, definition): dropped during a bulk
+    load and rebuilt from their definitions after it."""
     rows = await connection.fetch(
         "SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition"
         " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-        " WHERE x.indrelid = 'tickets'::regclass"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+        " WHERE x.indrelid = $1::regclass"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        table,
     )
     return [(row["name"], row["definition"]) for row in rows]
 
@@ -418,7 +422,7 @@ async def load(
     loop_started = dt.datetime.now(dt.UTC)
     generator = _Generator(organisation_id, customer)
     await _text_pools(connection)
-    indexes = await _list_indexes(connection)
+    indexes = await secondary_indexes(connection)
     for name, _ in indexes:
         await connection.execute(f"DROP INDEX {name}")
     await connection.execute(

@@ -107,19 +107,19 @@ async def page_query(
     return query
 
 
-async def measure_shape(
-    portal: Portal, shape: Shape, customer: SignedIn, count: int
-) -> ShapeResult:
+async def both_ways(
+    portal: Portal, service: str, path: str, shape: Shape, customer: SignedIn, *, count: int
+) -> tuple[dict[str, object], Summary, Summary]:
+    """`count` timings of the shape's page straight to `service` (its `path`) and through
+    the gateway (alternating blocks, after a warm-up): the page, and each way's."""
     samples: dict[str, list[float]] = {"direct": [], "gateway": []}
     async with one_connection() as direct, one_connection() as gateway:
         ways = {
-            "direct": (direct, f"{portal.urls['tickets']}/tickets"),
-            "gateway": (gateway, f"{portal.api}/tickets"),
+            "direct": (direct, f"{portal.urls[service]}{path}"),
+            "gateway": (gateway, f"{portal.api}{path}"),
         }
         query = await page_query(direct, ways["direct"][1], shape, customer)
         _, body = await fetch(direct, ways["direct"][1], query, customer)
-        tickets = body["tickets"]
-        assert isinstance(tickets, list)
         for session, url in ways.values():  # warm-up: connections, caches, plans
             for _ in range(WARM_UP):
                 await fetch(session, url, query, customer)
@@ -128,12 +128,23 @@ async def measure_shape(
             for _ in range(min(BLOCK, count - len(samples[way]))):
                 elapsed, _ = await fetch(session, url, query, customer)
                 samples[way].append(elapsed)
+    return body, Summary.of_seconds(samples["direct"]), Summary.of_seconds(samples["gateway"])
+
+
+async def measure_shape(
+    portal: Portal, shape: Shape, customer: SignedIn, count: int
+) -> ShapeResult:
+    body, direct, gateway = await both_ways(
+        portal, "tickets", "/tickets", shape, customer, count=count
+    )
+    tickets = body["tickets"]
+    assert isinstance(tickets, list)
     return ShapeResult(
         shape=shape.name,
         tickets_on_page=len(tickets),
         unread_tickets=int(str(body["unread_tickets"])),
-        direct=Summary.of_seconds(samples["direct"]),
-        gateway=Summary.of_seconds(samples["gateway"]),
+        direct=direct,
+        gateway=gateway,
     )
 
 

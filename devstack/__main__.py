@@ -84,8 +84,18 @@ async def start(port_base: int, load_demo: bool) -> int:
         if "GUICHET_SMTP_URL" not in external:
             await mailcatcher.start(supervisor, data / "mail", ports.smtp, ports.mail_web)
             env["GUICHET_SMTP_URL"] = f"smtp://127.0.0.1:{ports.smtp}"
+        # Each service that keeps files keeps them in a directory of its own.
+        # Billing checks for overdue invoices every minute here, not hourly: the demo's late
+        # invoices show as overdue (and their reminders arrive) right after start.
+        own = {
+            "billing": {
+                "GUICHET_ATTACHMENTS_DIR": str(data / "invoices"),
+                "GUICHET_OVERDUE_CHECK_MINUTES": "1",
+            }
+        }
         for service in services.SERVICES:
-            await services.start(supervisor, service, ports.service(service), env)
+            service_env = {**env, **own.get(service.name, {})}
+            await services.start(supervisor, service, ports.service(service), service_env)
         if load_demo and not (data / "demo-loaded").exists():
             await _load_demo(data, port_base, ports, env, external)
         _print_urls(ports, env, external)
@@ -129,7 +139,8 @@ async def _load_demo(
         return
     say(
         "Demo data loaded: Imprimerie Martin, its contacts and "
-        f"{accounts.tickets} tickets (their emails are in the inbox).\n"
+        f"{accounts.tickets} tickets and {accounts.invoices} invoices from the ERP (their"
+        " emails are in the inbox).\n"
         f"  vendor admin  {accounts.admin_email} / {accounts.admin_password}\n"
         f"  customer      {accounts.customer_login} / {accounts.customer_password}"
     )

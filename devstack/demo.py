@@ -13,6 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from devstack import demo_invoices
+
 ADMIN_EMAIL = "admin@guichet.example"
 ADMIN_PASSWORD = "Comptoir&Vendeur77"  # noqa: S105 - the local demo's, printed at start
 CUSTOMER_PASSWORD = "Presse&Rotative26"  # noqa: S105 - idem
@@ -80,6 +82,7 @@ class DemoAccounts:
     customer_login: str
     customer_password: str
     tickets: int
+    invoices: int
 
 
 async def create_admin(env: dict[str, str]) -> None:
@@ -169,10 +172,13 @@ async def load(api_url: str, mail_url: str | None, env: dict[str, str]) -> DemoA
         await customer.sign_in(claire["user_code"], CUSTOMER_PASSWORD)
         for ticket in DEMO_TICKETS:
             await customer.call("POST", "/tickets", ticket)
+        assert vendor.token is not None
+        invoices = await demo_invoices.send(session, api_url, vendor.token, ORGANISATION["code"])
     return DemoAccounts(
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
         customer_login=claire["user_code"],
         customer_password=CUSTOMER_PASSWORD,
         tickets=len(DEMO_TICKETS),
+        invoices=invoices,
     )

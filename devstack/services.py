@@ -31,6 +31,7 @@ SERVICES = (
     Service("gateway", 0),  # the portal's API: the one public entry, at the base port
     Service("identity", 1),
     Service("tickets", 3),
+    Service("billing", 4),
     Service("notifications", 7),
     Service("web", 9),  # the portal's pages, reached through the gateway's address
 )

@@ -58,8 +58,9 @@ class IsolationCase:
 
     `operation` is "METHOD /path" as the OpenAPI document has it. Each caller of `answers`
     (a name of `Tenants.tokens`, or `ANONYMOUS`) must get its status twice: with B's real
-    ids and with freshly guessed ones. `ids` maps each path parameter (and each id the body
-    carries) to a name of `Tenants.ids`; `params` fills path parameters that are no ids.
+    ids and with freshly guessed ones. `ids` maps each path parameter (and each id the body,
+    or the query as `{name}`, carries) to a name of `Tenants.ids`; `params` fills path
+    parameters that are no ids.
     `body` builds the request body from the ids of the attempt: what `json.dumps` takes, or an
     `aiohttp.FormData` sent as multipart/form-data. `variant` tells apart two cases of the same
     operation (say, a customer's file and an internal one). A 2xx answer is allowed only
@@ -206,11 +207,9 @@ async def check_case(tenants: Tenants, case: IsolationCase) -> None:
 async def _call(
     tenants: Tenants, case: IsolationCase, caller: str, ids: Mapping[str, str]
 ) -> tuple[int, Any]:
-    path = case.path
+    path = f"{case.path}?{case.query}" if case.query else case.path
     for name, value in {**case.params, **ids}.items():
         path = path.replace("{" + name + "}", value)
-    if case.query:
-        path = f"{path}?{case.query}"
     headers = {} if caller == ANONYMOUS else {"Authorization": f"Bearer {tenants.tokens[caller]}"}
     body = case.body(ids) if case.body is not None else None
     sent: dict[str, Any] = {"data": body} if isinstance(body, aiohttp.FormData) else {"json": body}

@@ -19,6 +19,8 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -29,7 +31,7 @@ import requests
 import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from schemathesis import CheckFunction, GenerationMode
@@ -44,6 +46,9 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.auth.claims import AUDIENCE, SIGNING_ALGORITHM
 from shared.auth.verifier import JWKS_PATH
+from shared.cloudevents import CloudEvent
+from shared.events import DomainEvent
+from shared.kafka import service_topic
 
 T = TypeVar("T")
 
@@ -66,6 +71,69 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout}s (last value: {value!r})")
         await asyncio.sleep(interval)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Any
+    body: Any
+    raw: bytes
+
+
+@dataclass
+class ApiClient:
+    """Someone calling a service under test with their own real token."""
+
+    base_url: str
+    headers: dict[str, str]
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID | None
+    session: aiohttp.ClientSession = field(repr=False)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
+        async with self.session.request(
+            method, f"{self.base_url}{path}", headers=self.headers, **kwargs
+        ) as response:
+            raw = await response.read()
+            body: Any = None
+            if response.content_type.endswith("json"):
+                body = await response.json(content_type=None)
+            return Answer(response.status, response.headers, body, raw)
+
+    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        answer = await self.call(method, path, **kwargs)
+        assert answer.status == status, (answer.status, answer.body)
+        return answer.body
+
+
+async def publish_as(
+    service: str,
+    event: DomainEvent,
+    organisation: uuid.UUID | None,
+    *,
+    kafka_bootstrap: str,
+    namespace: str,
+) -> None:
+    """Publish one of `service`'s events on its topic, as its relay would."""
+    envelope = CloudEvent(
+        id=str(uuid.uuid4()),
+        source=f"/guichet/{service}",
+        type=event.type,
+        subject=str(uuid.uuid4()),
+        time=datetime.now(UTC),
+        data=event.model_dump(mode="json"),
+        dataversion=event.version,
+        organisationid=str(organisation) if organisation else None,
+        correlationid=str(uuid.uuid4()),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        topic = service_topic(namespace, service)
+        await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
+    finally:
+        await producer.stop()
 
 
 class MailCatcher:

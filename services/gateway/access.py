@@ -11,7 +11,7 @@ from aiohttp import web
 from services.gateway.blocklist import BlockedMemberships
 from services.gateway.routes import Route
 from shared.http.client_ip import IPAddress
-from shared.http.principal import Principal, forbidden
+from shared.http.principal import Principal, forbidden, require_scope
 from shared.http.problems import Problem
 
 BRANCH_QUERY_PARAMETERS = ("branch_id", "branch")
@@ -78,3 +78,5 @@ def check_route_rights(principal: Principal, route: Route) -> None:
         raise forbidden("Your role does not allow this.")
     if route.module is not None and not principal.has_module(route.module):
         raise forbidden(f"Your access does not include the {route.module.value} module.")
+    if route.scope is not None:
+        require_scope(principal, route.scope)

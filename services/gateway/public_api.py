@@ -121,6 +121,8 @@ def merge(
                 operation["security"] = [] if route.public else [{BEARER: []}]
                 if route.module is not None:
                     operation["x-guichet-module"] = route.module.value
+                if route.scope is not None:
+                    operation["x-guichet-scope"] = route.scope.value
                 operation.setdefault("tags", [service])
             paths[public] = item
     return {
@@ -172,6 +174,8 @@ def docs_page(document: Mapping[str, Any]) -> str:
             access = "public" if operation.get("security") == [] else "signed in"
             if operation.get("x-guichet-module"):
                 access += f" · module {operation['x-guichet-module']}"
+            if operation.get("x-guichet-scope"):
+                access += f" · internal system, scope {operation['x-guichet-scope']}"
             rows.append(
                 "<tr>"
                 f"<td><code>{html.escape(method.upper())}</code></td>"

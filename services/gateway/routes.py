@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.auth.claims import VENDOR_ROLES, Module, Role
+from shared.auth.claims import VENDOR_ROLES, Module, Role, Scope
 
 API_PREFIX = "/api"
 
@@ -27,6 +27,8 @@ class Route:
     """Needed by every role but vendor staff (see docs/api.md)."""
     roles: frozenset[Role] | None = None
     """When set, only these roles get through (the service checks finer rules itself)."""
+    scope: Scope | None = None
+    """When set, only an internal system (role `service`) whose token has it gets through."""
     methods: frozenset[str] | None = None
     """When set, other methods are answered 405 here."""
     exact: bool = False
@@ -65,6 +67,7 @@ GET = frozenset({"GET", "HEAD"})
 CUSTOMER_ADMINS = frozenset({Role.CUSTOMER_ADMIN})
 VENDOR_STAFF = VENDOR_ROLES
 VENDOR_ADMINS = frozenset({Role.VENDOR_ADMIN})
+SERVICES = frozenset({Role.SERVICE})
 
 
 def _identity_public(path: str, methods: frozenset[str] = POST, **options: bool) -> Route:
@@ -112,8 +115,25 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/organisation/email-log", "notifications", roles=CUSTOMER_ADMINS, exact=True),
     Route("/api/email-log", "notifications", roles=VENDOR_STAFF, exact=True),
     Route("/api/organisation/webhooks", "notifications", roles=CUSTOMER_ADMINS),
-    # billing, fleet, orders: add their rows as they arrive, e.g.
-    # Route("/api/invoices", "billing", module=Module.INVOICES),
+    # billing: customers with the invoices module and staff read; the ERP writes
+    Route("/api/invoices", "billing", module=Module.INVOICES, methods=GET),
+    Route(
+        "/api/erp/invoices",
+        "billing",
+        roles=SERVICES,
+        scope=Scope.BILLING_WRITE,
+        methods=POST,
+        exact=True,
+    ),
+    Route(
+        "/api/erp/payments",
+        "billing",
+        roles=SERVICES,
+        scope=Scope.BILLING_WRITE,
+        methods=POST,
+        exact=True,
+    ),
+    # fleet, orders: add their rows as they arrive
     # the web portal: every other path (its pages check the session themselves)
     Route("/", "web", public=True, pages=True),
 )

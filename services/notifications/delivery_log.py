@@ -3,9 +3,6 @@ a page at a time (keyset: a page never repeats or skips an email when new ones a
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +12,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from services.notifications.categories import Category, UncategorisedTemplate, category_of
+from shared.http.paging import BadCursor, decode_cursor, encode_cursor
 
 DeliveryStatus = Literal["pending", "sent", "failed", "skipped"]
 
@@ -45,26 +43,20 @@ class EmailLogPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page")
 
 
-class BadCursor(ValueError):
-    """A cursor this log did not hand out."""
-
-
 @dataclass(frozen=True)
 class Position:
     created_at: datetime
     email_id: uuid.UUID
 
     def cursor(self) -> str:
-        raw = json.dumps([self.created_at.isoformat(), str(self.email_id)]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_cursor(self.created_at.isoformat(), str(self.email_id))
 
     @classmethod
     def from_cursor(cls, cursor: str) -> Position:
+        created_at, email_id = decode_cursor(cursor, 2)
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            created_at, email_id = json.loads(raw)
             return cls(datetime.fromisoformat(created_at), uuid.UUID(email_id))
-        except (ValueError, TypeError, binascii.Error):
+        except ValueError:
             raise BadCursor("this cursor was not handed out by the log") from None
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_currency
+
 SUPPORTED_LANGUAGES = ("fr", "en")
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 _MONTHS = {
     "fr": [
@@ -43,3 +47,16 @@ def format_moment(moment: datetime, language: str, zone: ZoneInfo) -> str:
         return f"{day} {month} {local.year} à {local:%H:%M} ({where})"
     where = "UTC" if universal else f"{place} time"
     return f"{local.day} {month} {local.year} at {local:%H:%M} ({where})"
+
+
+def format_day(day: date, language: str) -> str:
+    """'2 décembre 2026' / '2 December 2026'."""
+    month = _MONTHS[language][day.month - 1]
+    if language == "fr":
+        return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
+    return f"{day.day} {month} {day.year}"
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    """'1 234,50 €' / '€1,234.50'."""
+    return format_currency(amount, currency, locale=_LOCALES[language])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from services.notifications.formatting import format_moment
+from services.notifications.formatting import format_day, format_moment, format_money
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -45,7 +46,20 @@ class EmailRenderer:
             when = datetime.fromisoformat(value) if isinstance(value, str) else value
             return format_moment(when, context["language"], zone)
 
+        @pass_context
+        def day(context: Context, value: date | str) -> str:
+            """A date in the email's language (ISO text too, as in events)."""
+            when = date.fromisoformat(value) if isinstance(value, str) else value
+            return format_day(when, context["language"])
+
+        @pass_context
+        def money(context: Context, value: Decimal | str, currency: str) -> str:
+            """An amount in the email's language: `{{ total | money(currency) }}`."""
+            return format_money(Decimal(value), currency, context["language"])
+
         self.environment.filters["moment"] = moment
+        self.environment.filters["day"] = day
+        self.environment.filters["money"] = money
 
     def render(self, template: str, language: str, values: dict[str, Any]) -> RenderedEmail:
         context = {"vendor_name": self.vendor_name, "language": language, **values}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.policy
+import email.utils
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Self
@@ -45,7 +47,16 @@ class SmtpServer:
         )
 
 
+# Python 3.11 folds a long accented subject into encoded words and loses the space between
+# two of them ("arrivée à échéance" reads "arrivée àéchéance"). Header lines may be 998
+# characters long (RFC 5322): folded only past that, a subject stays whole. Bodies are
+# already encoded (by the message's own policy) when this flattens them.
+WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 async def send(client: aiosmtplib.SMTP, message: EmailMessage) -> None:
     if not client.is_connected:
         await client.connect()
-    await client.send_message(message)
+    sender = email.utils.parseaddr(message["From"])[1]
+    recipient = email.utils.parseaddr(message["To"])[1]
+    await client.sendmail(sender, [recipient], message.as_bytes(policy=WIRE_POLICY))

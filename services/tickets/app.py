@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
@@ -14,11 +13,10 @@ from services.tickets import api, subscriptions
 from services.tickets.api.common import STORAGE, TICKETS_SETTINGS
 from services.tickets.api.live import LIVE_FEED
 from services.tickets.attachments import uploads
-from services.tickets.attachments.s3 import S3Storage
-from services.tickets.attachments.storage import LocalDirectoryStorage
 from services.tickets.events import registry
 from services.tickets.live import LiveFeed
 from services.tickets.settings import TicketsSettings
+from shared.files.wiring import install_storage
 from shared.http.app import create_service_app
 from shared.http.keys import DB_POOL
 from shared.kafka import service_topic
@@ -63,18 +61,7 @@ def create_app(settings: TicketsSettings) -> web.Application:
         authenticated=True,  # every route needs a token: no key source, no start
     )
     app[TICKETS_SETTINGS] = settings
-    location = settings.attachments_s3
-    if location is None:
-        app[STORAGE] = LocalDirectoryStorage(settings.attachments_dir)
-    else:
-
-        async def s3_storage(app: web.Application) -> AsyncIterator[None]:
-            # Connected at start-up: a wrong bucket or key stops the service right away.
-            async with S3Storage.connect(location) as storage:
-                app[STORAGE] = storage
-                yield
-
-        app.cleanup_ctx.append(s3_storage)
+    install_storage(app, STORAGE, settings)
     app[LIVE_FEED] = feed
     for routes in api.route_tables:
         app.add_routes(routes)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Self
+from pydantic import Field, field_validator
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
-
-from services.tickets.attachments.s3 import S3Location
 from services.tickets.domain.service_levels import ServiceLevels
 from services.tickets.domain_types import Priority
-from shared.settings import ServiceSettings
+from shared.files.settings import FileStorageSettings
 
 MEBIBYTE = 1024 * 1024
 
 
-class TicketsSettings(ServiceSettings):
+class TicketsSettings(FileStorageSettings):
     support_contract_required: bool = Field(
         default=False,
         description="Open support only to organisations with a support contract in force",
@@ -28,38 +24,6 @@ class TicketsSettings(ServiceSettings):
         default={Priority.URGENT: 8, Priority.HIGH: 24, Priority.NORMAL: 72, Priority.LOW: 168},
         description="Hours from opening to the promised resolution, per priority (JSON)",
     )
-    attachments_dir: Path = Field(
-        default=Path("var/tickets/attachments"),
-        description="Directory where attachments are stored (a persistent volume), unless"
-        " GUICHET_ATTACHMENTS_S3_BUCKET is set",
-    )
-    attachments_s3_bucket: str | None = Field(
-        default=None,
-        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-        description="S3 bucket to store attachments in, instead of GUICHET_ATTACHMENTS_DIR",
-    )
-    attachments_s3_url: AnyHttpUrl | None = Field(
-        default=None,
-        description="Endpoint of an S3-compatible service, e.g. https://s3.fr-par.scw.cloud;"
-        " unset for AWS (then the region says where)",
-    )
-    attachments_s3_region: str | None = Field(default=None, description="e.g. eu-west-3")
-    attachments_s3_prefix: str = Field(
-        default="attachments/",
-        pattern=r"^([A-Za-z0-9._-]+/)*$",
-        description="Where in the bucket objects go, e.g. tickets/ (empty: the bucket's root)",
-    )
-    attachments_s3_path_style: bool = Field(
-        default=False,
-        description="Name the bucket in the URL's path (most self-hosted S3 servers), not in"
-        " its host name",
-    )
-    attachments_s3_access_key_id: str | None = Field(
-        default=None,
-        description="Unset with the secret: the usual AWS chain (environment, instance or"
-        " pod role)",
-    )
-    attachments_s3_secret_access_key: SecretStr | None = None
     attachment_max_bytes: int = Field(default=10 * MEBIBYTE, ge=1, le=1024 * MEBIBYTE)
     unattached_upload_hours: float = Field(
         default=24,
@@ -78,41 +42,6 @@ class TicketsSettings(ServiceSettings):
         if any(value <= 0 for value in hours.values()):
             raise ValueError("hours must be more than 0")
         return hours
-
-    @model_validator(mode="after")
-    def _s3_settings_are_whole(self) -> Self:
-        s3_fields = {name for name in self.model_fields_set if name.startswith("attachments_s3_")}
-        if self.attachments_s3_bucket is None and s3_fields:
-            given = ", ".join(f"GUICHET_{name.upper()}" for name in sorted(s3_fields))
-            raise ValueError(
-                f"{given} set without GUICHET_ATTACHMENTS_S3_BUCKET: set the bucket to store"
-                " attachments in S3, or unset them to keep them in GUICHET_ATTACHMENTS_DIR"
-            )
-        if (self.attachments_s3_access_key_id is None) != (
-            self.attachments_s3_secret_access_key is None
-        ):
-            raise ValueError(
-                "set both GUICHET_ATTACHMENTS_S3_ACCESS_KEY_ID and"
-                " GUICHET_ATTACHMENTS_S3_SECRET_ACCESS_KEY, or neither"
-            )
-        return self
-
-    @property
-    def attachments_s3(self) -> S3Location | None:
-        """Where attachments go when they go to S3; None keeps them in the directory."""
-        if self.attachments_s3_bucket is None:
-            return None
-        return S3Location(
-            bucket=self.attachments_s3_bucket,
-            prefix=self.attachments_s3_prefix,
-            endpoint_url=(
-                str(self.attachments_s3_url).rstrip("/") if self.attachments_s3_url else None
-            ),
-            region=self.attachments_s3_region,
-            access_key_id=self.attachments_s3_access_key_id,
-            secret_access_key=self.attachments_s3_secret_access_key,
-            path_style=self.attachments_s3_path_style,
-        )
 
     @property
     def service_levels(self) -> ServiceLevels:

@@ -41,6 +41,14 @@ class Module(StrEnum):
     METER_READINGS = "meter_readings"
 
 
+class Scope(StrEnum):
+    """Scopes of internal systems' tokens (role `service`) that Guichet's own routes require;
+    the vendor admin registers them on the system's OAuth client."""
+
+    BILLING_WRITE = "billing:write"
+    """The ERP: issue invoices and credit notes, report payments."""
+
+
 class AccessClaims(BaseModel):
     """The payload of an access token (a JWT signed with ES256)."""
 

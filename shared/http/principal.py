@@ -8,6 +8,7 @@ set. Every query and every appended event is scoped by `principal.acting_organis
     organisation = principal.acting_organisation() # 403 when acting for no organisation
     require_role(principal, Role.CUSTOMER_ADMIN)   # 403 otherwise
     require_module(principal, Module.TICKETS)      # 403 for a customer without the module
+    require_scope(principal, Scope.BILLING_WRITE)  # 403 unless an internal system with it
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from shared.auth.claims import VENDOR_ROLES, AccessClaims, Module, Role
+from shared.auth.claims import VENDOR_ROLES, AccessClaims, Module, Role, Scope
 from shared.http.authentication import AUTHENTICATION
 from shared.http.problems import Problem
 
@@ -109,3 +110,9 @@ def require_role(principal: Principal, *roles: Role) -> None:
 def require_module(principal: Principal, module: Module) -> None:
     if not principal.has_module(module):
         raise forbidden(f"Your access does not include the {module.value} module.")
+
+
+def require_scope(principal: Principal, scope: Scope) -> None:
+    """Only an internal system (role `service`) whose token carries the scope."""
+    if principal.role is not Role.SERVICE or scope.value not in principal.scopes:
+        raise forbidden(f"Only an internal system with the {scope.value} scope can do this.")

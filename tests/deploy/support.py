@@ -64,6 +64,18 @@ PRODUCTION_VALUES: dict[str, Any] = {
                 }
             }
         },
+        # Invoice PDFs in the same bucket, under their own prefix.
+        "billing": {
+            "attachments": {
+                "s3": {
+                    "bucket": "acme-portal-attachments",
+                    "url": "https://s3.fr-par.scw.cloud",
+                    "region": "fr-par",
+                    "prefix": "invoices/",
+                    "existingSecret": "guichet-s3",
+                }
+            }
+        },
     },
     "ingress": {
         "className": "nginx",

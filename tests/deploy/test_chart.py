@@ -225,9 +225,10 @@ def test_every_setting_the_service_needs_is_wired_and_every_wired_one_is_read(na
         assert wired <= every, f"{workload} sets what {name} never reads: {sorted(wired - every)}"
 
 
-def test_tickets_attachments_go_to_a_volume_or_to_an_s3_bucket_never_both() -> None:
+@pytest.mark.parametrize("service", ["tickets", "billing"])
+def test_a_service_s_files_go_to_a_volume_or_to_an_s3_bucket_never_both(service: str) -> None:
     def tickets_pod(values: dict[str, Any]) -> dict[str, Any]:
-        return pod_specs(render(values))[component("tickets")]
+        return pod_specs(render(values))[component(service)]
 
     def env(pod: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -247,12 +248,15 @@ def test_tickets_attachments_go_to_a_volume_or_to_an_s3_bucket_never_both() -> N
     assert wired["GUICHET_ATTACHMENTS_S3_URL"] == "https://s3.fr-par.scw.cloud"
     assert wired["GUICHET_ATTACHMENTS_S3_REGION"] == "fr-par"
     assert wired["GUICHET_ATTACHMENTS_S3_PATH_STYLE"] == "false"
+    assert wired["GUICHET_ATTACHMENTS_S3_PREFIX"] == (
+        "invoices/" if service == "billing" else "attachments/"
+    )
     assert wired["GUICHET_ATTACHMENTS_S3_SECRET_ACCESS_KEY"] == {
         "secretKeyRef": {"name": "guichet-s3", "key": "secret-access-key"}
     }
     assert wired["GUICHET_ATTACHMENTS_S3_ACCESS_KEY_ID"]["secretKeyRef"]["name"] == "guichet-s3"
 
     both = copy.deepcopy(PRODUCTION_VALUES)
-    both["services"]["tickets"]["attachments"]["existingClaim"] = "attachments-rwx"
+    both["services"][service]["attachments"]["existingClaim"] = "attachments-rwx"
     with pytest.raises(RenderError, match=r"set s3\.bucket or existingClaim, not both"):
         render(both)

@@ -252,6 +252,27 @@ async def test_role_families_guard_back_office_and_organisation_routes(
     assert (await call("GET", f"{gateway_url}/api/organisation", customer_admin))[0] == 200
 
 
+async def test_the_erp_s_routes_take_only_an_internal_system_with_their_scope(
+    running_gateway: RunningGateway, echo_url: str, tickets_url: str, token_issuer: TokenIssuer
+) -> None:
+    upstreams = {"identity": echo_url, "tickets": tickets_url, "billing": echo_url}
+    callers = {
+        "customer": ({"org": ORG_A, "modules": ["invoices"]}, 403),
+        "vendor admin": ({"role": "vendor_admin"}, 403),
+        "system without the scope": ({"role": "service", "scope": "fleet:write"}, 403),
+        "the ERP": ({"role": "service", "scope": "orders:read billing:write"}, 200),
+    }
+    async with running_gateway(upstreams=upstreams) as url:
+        invoices = f"{url}/api/erp/invoices"
+        for name, (claims, expected) in callers.items():
+            status, _, body = await call("POST", invoices, token_issuer.bearer(**claims), json={})
+            assert status == expected, (name, body)
+        erp = token_issuer.bearer(role="service", scope="billing:write")
+        assert (await call("GET", invoices, erp))[0] == 405
+        # ...and an internal system reads no invoice (no module, no staff role)
+        assert (await call("GET", f"{url}/api/invoices", erp))[0] == 403
+
+
 async def test_a_user_restricted_to_a_branch_cannot_name_another(
     gateway_url: str, token_issuer: TokenIssuer
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.notifications.mailer import Mailer
 from services.notifications.rendering import EmailRenderer
 from services.notifications.settings import NotificationsSettings
+from services.notifications.subscriptions.billing import billing_subscription
 from services.notifications.subscriptions.identity import identity_subscription
 from services.notifications.subscriptions.tickets import tickets_subscription
 from services.notifications.webhooks.catalogue import WEBHOOK_EVENT_TYPES
@@ -18,5 +19,9 @@ def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> l
     mailer = Mailer(settings, renderer)
     return [
         with_webhooks(subscription, set(WEBHOOK_EVENT_TYPES))
-        for subscription in (tickets_subscription(mailer), identity_subscription(mailer))
+        for subscription in (
+            tickets_subscription(mailer),
+            identity_subscription(mailer),
+            billing_subscription(mailer),
+        )
     ]

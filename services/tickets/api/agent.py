@@ -17,11 +17,12 @@ from services.tickets.api.customer import MessageRequest
 from services.tickets.domain import allowed_from
 from services.tickets.domain_types import AuthorSide, Department, TicketStatus
 from services.tickets.queries import page
-from services.tickets.queries.listing import AgentListQuery, BadCursor, bad_cursor, list_tickets
+from services.tickets.queries.listing import AgentListQuery, list_tickets
 from services.tickets.queries.views import AgentTicketPage, TicketList, TicketView
 from shared.eventstore import EventContext, EventStore
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
+from shared.http.paging import BadCursor, bad_cursor
 from shared.http.problems import Problem, path_id, read_json, read_query
 
 routes = web.RouteTableDef()

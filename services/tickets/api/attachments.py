@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import urllib.parse
 from collections.abc import AsyncIterator
 
-import structlog
 from aiohttp import BodyPartReader, web
 
 from services.tickets.api.common import STORAGE, TICKETS_SETTINGS, anyone, visible_ticket
 from services.tickets.attachments import uploads
-from services.tickets.attachments.sniffing import safe_filename
-from services.tickets.attachments.storage import CHUNK, NotStored, TooLarge
 from services.tickets.events import AttachmentRef
+from shared.files.download import serve_download
+from shared.files.sniffing import safe_filename
+from shared.files.storage import CHUNK, TooLarge
 from shared.http.keys import DB_POOL
 from shared.http.openapi import operation
 from shared.http.problems import Problem, path_id
 
-log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 TAGS = ("tickets",)
 
@@ -100,38 +97,12 @@ async def download(request: web.Request) -> web.StreamResponse:
     )
     if stored is None:
         raise Problem(404, "Not found", "There is no such attachment.")
-    async with contextlib.aclosing(request.app[STORAGE].read(stored.storage_key)) as chunks:
-        # The first chunk before the headers: a file gone from storage is still an answer.
-        try:
-            first: bytes | None = await anext(chunks, b"")
-        except NotStored:
-            first = None
-        if first is None:
-            log.error("attachment file missing from storage", attachment_id=str(attachment_id))
-            raise Problem(404, "Not found", "There is no such attachment.")
-        response = await _prepared_download(request, stored)
-        await response.write(first)
-        async for chunk in chunks:
-            await response.write(chunk)
-    await response.write_eof()
-    return response
-
-
-async def _prepared_download(
-    request: web.Request, stored: uploads.StoredFile
-) -> web.StreamResponse:
-    quoted = urllib.parse.quote(stored.filename, safe="")
-    ascii_name = stored.filename.encode("ascii", "replace").decode().replace("?", "_")
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": stored.content_type,
-            "Content-Length": str(stored.size),
-            "Content-Disposition": (
-                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted}"
-            ),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        }
+    return await serve_download(
+        request,
+        request.app[STORAGE],
+        key=stored.storage_key,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+        missing=Problem(404, "Not found", "There is no such attachment."),
     )
-    await response.prepare(request)
-    return response

@@ -10,20 +10,20 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from services.tickets.attachments.storage import AttachmentStorage
 from services.tickets.domain import IllegalTransition, TicketRuleBroken
 from services.tickets.handlers import InvalidReference, SupportContractRequired, SupportRules
 from services.tickets.queries import page
 from services.tickets.settings import TicketsSettings
 from shared.auth.claims import CUSTOMER_ROLES, Module
 from shared.eventstore import EventContext
+from shared.files.storage import FileStorage
 from shared.http.keys import DB_POOL
 from shared.http.middleware import REQUEST_ID
 from shared.http.principal import Principal, acting_principal, forbidden, require_module
 from shared.http.problems import Problem
 
 TICKETS_SETTINGS = web.AppKey("tickets_settings", TicketsSettings)
-STORAGE = web.AppKey("attachment_storage", AttachmentStorage)
+STORAGE = web.AppKey("attachment_storage", FileStorage)
 CONFLICT = "https://guichet.dev/problems/ticket-conflict"
 ILLEGAL_TRANSITION = "https://guichet.dev/problems/illegal-transition"
 CONTRACT_REQUIRED = "https://guichet.dev/problems/support-contract-required"

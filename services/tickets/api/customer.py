@@ -29,10 +29,11 @@ from services.tickets.domain_types import (
     TicketType,
 )
 from services.tickets.queries import page
-from services.tickets.queries.listing import BadCursor, CustomerListQuery, bad_cursor, list_tickets
+from services.tickets.queries.listing import CustomerListQuery, list_tickets
 from services.tickets.queries.views import TicketList, TicketPage, TicketView
 from shared.http.keys import DB_POOL, EVENT_STORE
 from shared.http.openapi import operation
+from shared.http.paging import BadCursor, bad_cursor
 from shared.http.problems import Problem, path_id, read_json, read_query
 
 routes = web.RouteTableDef()

@@ -1,1 +1,1 @@
-"""Attachments: files stored outside the database, sniffed, under generated names."""
+"""Attachments: uploads claimed by messages; the files themselves are kept by shared.files."""

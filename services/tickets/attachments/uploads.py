@@ -11,15 +11,15 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from services.tickets.attachments.sniffing import ACCEPTED, HEAD_BYTES, sniff
-from services.tickets.attachments.storage import AttachmentStorage
 from services.tickets.events import AttachmentRef
+from shared.files.sniffing import NotAccepted, save_sniffed
+from shared.files.storage import FileStorage
 
 log = structlog.get_logger(__name__)
 
 
-class UploadRefused(Exception):
-    """The file's content is not of an accepted type (or is empty)."""
+# The file's content is not of an accepted type (or is empty).
+UploadRefused = NotAccepted
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class StoredFile:
 
 async def upload(
     pool: asyncpg.Pool,
-    storage: AttachmentStorage,
+    storage: FileStorage,
     *,
     uploaded_by: uuid.UUID,
     organisation_id: uuid.UUID | None,
@@ -52,12 +52,9 @@ async def upload(
         organisation_id,
         filename,
     )
-    sniffed: list[str | None] = []
     try:
-        size = await storage.save(key, _sniffing(chunks, sniffed), max_bytes)
-        content_type = _accepted(sniffed[0] if sniffed else None)
+        size, content_type = await save_sniffed(storage, key, chunks, max_bytes=max_bytes)
     except BaseException:
-        await storage.delete(key)
         await pool.execute("DELETE FROM attachments WHERE attachment_id = $1", attachment_id)
         raise
     await pool.execute(
@@ -70,27 +67,6 @@ async def upload(
     return AttachmentRef(
         attachment_id=attachment_id, filename=filename, content_type=content_type, size=size
     )
-
-
-def _accepted(content_type: str | None) -> str:
-    if content_type not in ACCEPTED:
-        raise UploadRefused(content_type or "unknown")
-    return content_type
-
-
-async def _sniffing(
-    chunks: AsyncIterator[bytes], sniffed: list[str | None]
-) -> AsyncIterator[bytes]:
-    """Pass the chunks through, sniffing the type from the first HEAD_BYTES."""
-    head = b""
-    async for chunk in chunks:
-        if not sniffed:
-            head += chunk
-            if len(head) >= HEAD_BYTES:
-                sniffed.append(sniff(head[:HEAD_BYTES]))
-        yield chunk
-    if not sniffed:
-        sniffed.append(sniff(head))
 
 
 async def claim(
@@ -132,7 +108,7 @@ async def for_download(
 
 
 async def delete_abandoned(
-    pool: asyncpg.Pool, storage: AttachmentStorage, older_than: dt.timedelta
+    pool: asyncpg.Pool, storage: FileStorage, older_than: dt.timedelta
 ) -> int:
     """Delete uploads never attached (and uploads a crash left half-done): file, then row."""
     rows = await pool.fetch(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.tickets.domain_types import Department, Priority, TicketStatus, TicketType
 from services.tickets.queries.views import TicketList, TicketSummary
-from shared.http.problems import Problem
+from shared.http.paging import BadCursor
 
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -55,20 +55,6 @@ class CustomerListQuery(TicketFilters, Paging):
 
 class AgentListQuery(AgentTicketFilters, Paging):
     pass
-
-
-class BadCursor(ValueError):
-    """A cursor this service did not hand out."""
-
-
-def bad_cursor() -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        "Some fields are missing or invalid.",
-        type_="https://guichet.dev/problems/validation",
-        errors=[{"field": "cursor", "message": "Use the next_cursor of a page.", "code": "cursor"}],
-    )
 
 
 BACKWARD = "before"

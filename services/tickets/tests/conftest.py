@@ -5,59 +5,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
 from devstack.objectstore import ObjectStore
 from services.identity import events as identity
 from services.tickets.app import create_app
 from services.tickets.settings import TicketsSettings
-from shared.cloudevents import CloudEvent
 from shared.events import DomainEvent
 from shared.kafka import ensure_topics, service_topic
-from tests.support import TokenIssuer, eventually, serving
+from tests.support import ApiClient, TokenIssuer, eventually, publish_as, serving
 
 
 @dataclass
-class Answer:
-    status: int
-    headers: Any
-    body: Any
-    raw: bytes
-
-
-@dataclass
-class Client:
+class Client(ApiClient):
     """Someone calling the tickets service with their own real token."""
-
-    base_url: str
-    headers: dict[str, str]
-    user_id: uuid.UUID
-    organisation_id: uuid.UUID | None
-    session: aiohttp.ClientSession = field(repr=False)
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Answer:
-        async with self.session.request(
-            method, f"{self.base_url}{path}", headers=self.headers, **kwargs
-        ) as response:
-            raw = await response.read()
-            body: Any = None
-            if response.content_type.endswith("json"):
-                body = await response.json(content_type=None)
-            return Answer(response.status, response.headers, body, raw)
-
-    async def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-        answer = await self.call(method, path, **kwargs)
-        assert answer.status == status, (answer.status, answer.body)
-        return answer.body
 
     async def open(self, **fields: Any) -> dict[str, Any]:
         body = {
@@ -103,24 +71,13 @@ class TicketsUnderTest:
     async def publish_identity(self, event: DomainEvent, organisation: uuid.UUID | None) -> None:
         """One of identity's events, as identity publishes it; returns once tickets handled it."""
         [before] = await self.sql("SELECT count(*) AS n FROM inbox")
-        envelope = CloudEvent(
-            id=str(uuid.uuid4()),
-            source="/guichet/identity",
-            type=event.type,
-            subject=str(uuid.uuid4()),
-            time=datetime.now(UTC),
-            data=event.model_dump(mode="json"),
-            dataversion=event.version,
-            organisationid=str(organisation) if organisation else None,
-            correlationid=str(uuid.uuid4()),
+        await publish_as(
+            "identity",
+            event,
+            organisation,
+            kafka_bootstrap=self.kafka_bootstrap,
+            namespace=self.namespace,
         )
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            topic = service_topic(self.namespace, "identity")
-            await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
-        finally:
-            await producer.stop()
 
         async def handled() -> bool:
             [now] = await self.sql("SELECT count(*) AS n FROM inbox")

@@ -16,16 +16,16 @@ import pytest
 
 from services.tickets.app import MIGRATIONS
 from services.tickets.attachments import uploads
-from services.tickets.attachments.s3 import PART_BYTES, S3Storage
-from services.tickets.attachments.storage import (
+from services.tickets.settings import TicketsSettings
+from shared.db import create_pool, migrate
+from shared.files.s3 import PART_BYTES, S3Storage
+from shared.files.storage import (
     CHUNK,
-    AttachmentStorage,
+    FileStorage,
     LocalDirectoryStorage,
     NotStored,
     TooLarge,
 )
-from services.tickets.settings import TicketsSettings
-from shared.db import create_pool, migrate
 
 MEBIBYTE = 1024 * 1024
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
@@ -33,7 +33,7 @@ PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 
 @dataclass
 class StorageUnderTest:
-    storage: AttachmentStorage
+    storage: FileStorage
     # Every name the backend holds, finished or not (S3's unfinished uploads, partial files).
     names: Callable[[], Awaitable[list[str]]]
     # What a crash in the middle of an upload leaves behind under `key`.
@@ -111,7 +111,7 @@ async def chunked(content: bytes, size: int = CHUNK) -> AsyncIterator[bytes]:
         yield content[start : start + size]
 
 
-async def read_all(storage: AttachmentStorage, key: str) -> bytes:
+async def read_all(storage: FileStorage, key: str) -> bytes:
     return b"".join([chunk async for chunk in storage.read(key)])
 
 

@@ -14,10 +14,10 @@ import aiohttp
 from conftest import Infrastructure
 from services.tickets.app import create_app
 from services.tickets.attachments import uploads
-from services.tickets.attachments.storage import LocalDirectoryStorage
 from services.tickets.settings import TicketsSettings
 from services.tickets.tests.conftest import Client, TicketsUnderTest
 from shared.db import create_pool
+from shared.files.storage import LocalDirectoryStorage
 from tests.support import TokenIssuer, serving
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00" * 64

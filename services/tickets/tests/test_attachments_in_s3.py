@@ -14,10 +14,10 @@ from pydantic import ValidationError
 from conftest import Infrastructure
 from devstack import objectstore
 from services.tickets.app import create_app
-from services.tickets.attachments.s3 import StorageUnavailable
 from services.tickets.settings import TicketsSettings
 from services.tickets.tests.conftest import TicketsUnderTest
 from services.tickets.tests.test_attachments import PNG, upload
+from shared.files.s3 import StorageUnavailable
 from tests.support import TokenIssuer, serving
 
 

@@ -147,7 +147,7 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
   value: {{ eq (urlParse $root.Values.publicUrl).scheme "https" | toString | quote }}
 {{- end }}
 {{- end }}
-{{- if eq .name "tickets" }}
+{{- if hasKey .values "attachments" }}
 {{- include "guichet.attachmentsS3Env" .values }}
 {{- end }}
 {{- if eq .name "gateway" }}
@@ -165,12 +165,13 @@ settings. Takes (dict "root" $ "name" "<service>" "values" <the service's values
 {{- end }}
 
 {{/*
-Volumes a service needs besides /tmp (the identity service's logo, the tickets' attachments), and where they are
+Volumes a service needs besides /tmp (the identity service's logo, the files of a service with
+`attachments`: tickets' attachments, billing's invoice PDFs), and where they are
 mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>).
 */}}
 {{- define "guichet.extraVolumes" -}}
 {{- $logo := .values.logo | default dict }}
-{{- if and (eq .name "tickets") (not (include "guichet.attachmentsInS3" .values)) }}
+{{- if and (hasKey .values "attachments") (not (include "guichet.attachmentsInS3" .values)) }}
 {{- $attachments := .values.attachments | default dict }}
 - name: attachments
 {{- if $attachments.existingClaim }}
@@ -190,7 +191,7 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 
 {{- define "guichet.extraVolumeMounts" -}}
 {{- $logo := .values.logo | default dict }}
-{{- if and (eq .name "tickets") (not (include "guichet.attachmentsInS3" .values)) }}
+{{- if and (hasKey .values "attachments") (not (include "guichet.attachmentsInS3" .values)) }}
 - name: attachments
   mountPath: /var/lib/guichet/attachments
 {{- end }}
@@ -202,21 +203,21 @@ mounted. Takes (dict "root" $ "name" "<service>" "values" <the service's values>
 {{- end }}
 
 {{/*
-"true" when the tickets' attachments go to an S3 bucket (attachments.s3.bucket), else "".
-Takes the tickets service's values; a claim given as well is refused rather than ignored.
+"true" when a service's files go to an S3 bucket (attachments.s3.bucket), else "".
+Takes the service's values; a claim given as well is refused rather than ignored.
 */}}
 {{- define "guichet.attachmentsInS3" -}}
 {{- $attachments := .attachments | default dict }}
 {{- $s3 := $attachments.s3 | default dict }}
 {{- if $s3.bucket }}
 {{- if $attachments.existingClaim }}
-{{- fail "services.tickets.attachments: set s3.bucket or existingClaim, not both" }}
+{{- fail "services.<name>.attachments: set s3.bucket or existingClaim, not both" }}
 {{- end }}
 {{- print "true" }}
 {{- end }}
 {{- end }}
 
-{{/* The S3 settings of the tickets' attachments, the keys from the operator's Secret. */}}
+{{/* The S3 settings of a service's files, the keys from the operator's Secret. */}}
 {{- define "guichet.attachmentsS3Env" -}}
 {{- if include "guichet.attachmentsInS3" . }}
 {{- $s3 := .attachments.s3 }}

@@ -1,4 +1,4 @@
-"""Attachments in an S3-compatible bucket (AWS S3, Scaleway, OVH, MinIO, SeaweedFS, ...).
+"""Files in an S3-compatible bucket (AWS S3, Scaleway, OVH, MinIO, SeaweedFS, ...).
 
 An object appears under its key only once it is whole: a file of up to one part is a single
 PutObject; a larger one is a multipart upload, which the server assembles only when it is
@@ -20,7 +20,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
-from services.tickets.attachments.storage import CHUNK, NotStored, at_most, checked_key
+from shared.files.storage import CHUNK, NotStored, at_most, checked_key
 
 log = structlog.get_logger(__name__)
 # S3's smallest part (but the last): the least memory an upload of many parts can hold.
@@ -86,7 +86,7 @@ class S3Storage:
                 await client.head_bucket(Bucket=location.bucket)
             except (ClientError, BotoCoreError) as error:
                 raise StorageUnavailable(
-                    f"the attachments {location.described} cannot be used: {error}"
+                    f"the files' {location.described} cannot be used: {error}"
                 ) from None
             yield cls(client, location.bucket, location.prefix)
 
