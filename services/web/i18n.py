@@ -97,6 +97,10 @@ class Formats:
     def amount(self, value: Decimal | float | str, currency: str) -> str:
         return format_currency(Decimal(str(value)), currency, locale=self.locale)
 
+    def number(self, value: Decimal | float | str) -> str:
+        """A quantity or a rate as written in the locale (1,5 / 1.5), without trailing zeros."""
+        return format_decimal(Decimal(str(value)).normalize(), locale=self.locale)
+
     def size(self, value: int) -> str:
         """A file's size: 820 B, 14.2 kB, 3.1 MB (French: o, ko, Mo)."""
         units = ("o", "ko", "Mo", "Go") if self.locale.startswith("fr") else ("B", "kB", "MB", "GB")
