@@ -237,6 +237,7 @@ async def portal(
             create_billing(
                 BillingSettings(
                     **common,
+                    identity_url=identity_url,
                     attachments_dir=tmp_path_factory.mktemp("invoices"),
                     vendor_name="Imprimantes Dupuis",
                     # Invoices issued past due become overdue within a second, not a day.
