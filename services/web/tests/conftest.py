@@ -77,6 +77,22 @@ class Portal:
         )
         return tokens["access_token"]
 
+    async def choose_language(self, token: str, language: str) -> None:
+        """The user's own setting, as they would change it on their profile."""
+        me = await self.call("GET", "/api/me", token)
+        await self.call(
+            "PUT",
+            "/api/me",
+            token,
+            json={
+                "first_name": me["first_name"],
+                "last_name": me["last_name"],
+                "function": me.get("function") or "",
+                "phone": me.get("phone") or "",
+                "language": language,
+            },
+        )
+
     async def staff_token(self) -> str:
         return await self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
 

@@ -239,19 +239,7 @@ async def test_in_english_on_a_phone_without_script_invoices_page_and_download(
         staff, organisation["organisation_id"], first_name="Julia", modules=INVOICES
     )
     token = await portal.sign_in(julia["email"], julia["password"])
-    me = await portal.call("GET", "/api/me", token)
-    await portal.call(
-        "PUT",
-        "/api/me",
-        token,
-        json={
-            "first_name": me["first_name"],
-            "last_name": me["last_name"],
-            "function": me.get("function") or "",
-            "phone": me.get("phone") or "",
-            "language": "en",
-        },
-    )
+    await portal.choose_language(token, "en")
     issued = await issue_invoices(portal, staff, organisation, extra=20)
     await overdue(portal, token)
     context = await chromium.new_context(

@@ -227,19 +227,7 @@ async def test_in_english_on_a_phone_without_script_every_ticket_form_works(
     organisation = await portal.organisation(staff)
     julia = await portal.customer(staff, organisation["organisation_id"], first_name="Julia")
     token = await portal.sign_in(julia["email"], julia["password"])
-    me = await portal.call("GET", "/api/me", token)
-    await portal.call(
-        "PUT",
-        "/api/me",
-        token,
-        json={
-            "first_name": me["first_name"],
-            "last_name": me["last_name"],
-            "function": me.get("function") or "",
-            "phone": me.get("phone") or "",
-            "language": "en",
-        },
-    )
+    await portal.choose_language(token, "en")
     await known_to_tickets(portal, token, julia["user_id"])
     photo = tmp_path / "jam.txt"
     photo.write_text("Tray 2 jams on every second page.\n", encoding="utf-8")
