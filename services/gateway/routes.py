@@ -117,6 +117,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/organisation/webhooks", "notifications", roles=CUSTOMER_ADMINS),
     # billing: customers with the invoices module and staff read; the ERP writes
     Route("/api/invoices", "billing", module=Module.INVOICES, methods=GET),
+    Route("/api/invoices/archive", "billing", module=Module.INVOICES, methods=POST, exact=True),
     Route(
         "/api/erp/invoices",
         "billing",

@@ -18,18 +18,18 @@ from shared.files.download import serve_download
 from shared.http.keys import DB_POOL
 from shared.http.openapi import operation
 from shared.http.paging import BadCursor, bad_cursor
-from shared.http.problems import path_id, read_query
+from shared.http.problems import path_id, read_json, read_query
 
 routes = web.RouteTableDef()
 TAGS = ("invoices",)
 MAX_ARCHIVE = 100
 
 
-class ArchiveQuery(BaseModel):
+class ArchiveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    invoice_id: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_ARCHIVE)] = Field(
-        description="Repeat the parameter for each invoice (at most 100)"
+    invoice_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_ARCHIVE)] = Field(
+        description="The invoices whose PDFs go in the ZIP (at most 100)"
     )
 
 
@@ -60,20 +60,21 @@ async def list_invoices(request: web.Request) -> web.Response:
     return web.json_response(result.model_dump(mode="json"))
 
 
-@routes.get("/invoices/archive")
+@routes.post("/invoices/archive")
 @operation(
     "Download a selection of PDFs as one ZIP",
-    query=ArchiveQuery,
+    request=ArchiveRequest,
     responses={200: None, 404: None},
     tags=TAGS,
     media_types={200: "application/zip"},
-    description="`?invoice_id=…&invoice_id=…`: one PDF per invoice, named by its number,"
-    " streamed as it is read. 404 when any of them is not one the caller may read.",
+    description="One PDF per invoice, named by its number, streamed as it is read. 404 when"
+    " any of them is not one the caller may read. A POST, so that a selection of a hundred"
+    " ids never outgrows a URL; it changes nothing.",
 )
 async def download_archive(request: web.Request) -> web.StreamResponse:
     organisation = reader_scope(request)
-    query = read_query(request, ArchiveQuery)
-    wanted = list(dict.fromkeys(query.invoice_id))
+    body = await read_json(request, ArchiveRequest)
+    wanted = list(dict.fromkeys(body.invoice_ids))
     files = await queries.pdf_files(request.app[DB_POOL], wanted, organisation)
     if len(files) != len(wanted):
         raise no_such_invoice()

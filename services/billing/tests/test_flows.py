@@ -311,8 +311,9 @@ async def test_a_selection_downloads_as_one_zip_of_its_pdfs(billing: BillingUnde
     second = await billing.issue(code, number="FA-2026-002")
     customer = billing.customer(organisation)
     answer = await customer.call(
-        "GET",
-        f"/invoices/archive?invoice_id={first['invoice_id']}&invoice_id={second['invoice_id']}",
+        "POST",
+        "/invoices/archive",
+        json={"invoice_ids": [first["invoice_id"], second["invoice_id"]]},
     )
     assert answer.status == 200
     assert answer.headers["Content-Type"] == "application/zip"
@@ -322,7 +323,10 @@ async def test_a_selection_downloads_as_one_zip_of_its_pdfs(billing: BillingUnde
     single = await customer.call("GET", f"/invoices/{second['invoice_id']}/pdf")
     assert entries["FA-2026-002.pdf"] == single.raw
     unknown = await customer.call(
-        "GET", f"/invoices/archive?invoice_id={first['invoice_id']}&invoice_id={uuid.uuid4()}"
+        "POST",
+        "/invoices/archive",
+        json={"invoice_ids": [first["invoice_id"], str(uuid.uuid4())]},
     )
     assert unknown.status == 404
-    assert (await customer.call("GET", "/invoices/archive")).status == 422
+    empty = await customer.call("POST", "/invoices/archive", json={"invoice_ids": []})
+    assert empty.status == 422

@@ -44,10 +44,10 @@ TABLE: tuple[Entry, ...] = (
         control=("b_user", 200),
     ),
     IsolationCase(
-        "GET /invoices/archive",
+        "POST /invoices/archive",
         answers=NOT_FOUND_TO_A,
         ids={"invoice_id": "invoice"},
-        query="invoice_id={invoice_id}",
+        body=lambda ids: {"invoice_ids": [ids["invoice_id"]]},
         control=("b_user", 200),
     ),
     IsolationCase(
