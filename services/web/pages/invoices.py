@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from services.web.api_client import ApiError
-from services.web.forms import local_path
+from services.web.forms import form, local_path
 from services.web.pages.ticket_access import as_id
 from services.web.portal import acting, api, flash, page, redirect
 from services.web.relay import relay
@@ -146,25 +146,27 @@ async def download_pdf(request: web.Request) -> web.StreamResponse:
 
 
 async def download_selection(request: web.Request) -> web.StreamResponse:
-    """The checked invoices' PDFs as one ZIP. The back office passes the ids on as they are:
+    """The ticked invoices' PDFs as one ZIP. The back office passes the ids on as they are:
     the staff may read every organisation's invoices."""
     where = await ledger(request)
+    fields = await form(request)
     chosen: list[str] = []
-    for value in request.query.getall("invoice_id", [])[:MAX_SELECTED]:
+    for value in fields.getall("invoice_id", [])[:MAX_SELECTED]:
         try:
             chosen.append(str(uuid.UUID(value)))
         except ValueError:
             raise web.HTTPNotFound from None
     if not chosen:
         await flash(request, "billing.select_none")
-        raise redirect(local_path(request.query.get("back"), where.base))
-    params = [("invoice_id", invoice_id) for invoice_id in dict.fromkeys(chosen)]
-    async with api(request).stream("/api/invoices/archive", params) as upstream:
+        raise redirect(local_path(fields.get("back"), where.base))
+    async with api(request).stream(
+        "/api/invoices/archive", method="POST", json={"invoice_ids": chosen}
+    ) as upstream:
         return await relay(request, upstream)
 
 
 for base in (CUSTOMER, STAFF):
     routes.get(base)(invoice_list)
-    routes.get(base + "/archive")(download_selection)
+    routes.post(base + "/archive")(download_selection)
     routes.get(base + INVOICE)(invoice_page)
     routes.get(base + INVOICE + "/pdf")(download_pdf)
