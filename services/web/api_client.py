@@ -114,13 +114,22 @@ class GatewayClient:
 
     @contextlib.asynccontextmanager
     async def stream(
-        self, request: web.Request, path: str, *, token: str, params: Params | None = None
+        self,
+        request: web.Request,
+        path: str,
+        *,
+        token: str,
+        params: Params | None = None,
+        method: str = "GET",
+        json: Any = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A GET whose answer is read as it comes (a download, an export, an event stream):
-        no limit on its length, only on the wait for its headers."""
-        async with self.http.get(
+        """A request whose answer is read as it comes (a download, an export, an event
+        stream): no limit on its length, only on the wait for its headers."""
+        async with self.http.request(
+            method,
             self.base.join(URL(path.lstrip("/"))),
             params=params,
+            json=json,
             headers=self._headers(request, token),
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout, sock_read=None),
@@ -201,13 +210,19 @@ class Api:
 
     @contextlib.asynccontextmanager
     async def stream(
-        self, path: str, params: Params | None = None
+        self, path: str, params: Params | None = None, *, method: str = "GET", json: Any = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A GET read as it comes; its refusal is an ApiError like any call's."""
+        """An answer read as it comes (a GET, or a POST that only asks, such as a ZIP of
+        chosen files); its refusal is an ApiError like any call's."""
         session, tokens = await self._signed_in()
         for attempt in range(2):
             async with self.client.stream(
-                self.request, path, token=tokens.access_token, params=params
+                self.request,
+                path,
+                token=tokens.access_token,
+                params=params,
+                method=method,
+                json=json,
             ) as response:
                 if response.status == 401:
                     tokens = await self._refused_token(session, attempt)

@@ -1,6 +1,6 @@
-"""One real portal for the browser tests: identity, tickets, fleet, notifications, the gateway and
-the web portal in this process, on the session's PostgreSQL, broker and mail catcher; one Chromium
-(Debian's) for the whole session, a fresh context per test."""
+"""One real portal for the browser tests: identity, tickets, billing, fleet, notifications,
+the gateway and the web portal in this process, on the session's PostgreSQL, broker and mail
+catcher; one Chromium (Debian's) for the whole session, a fresh context per test."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from conftest import Infrastructure
 from devstack import browser, postgres
+from services.billing.app import create_app as create_billing
+from services.billing.settings import BillingSettings
 from services.fleet.app import create_app as create_fleet
 from services.fleet.settings import FleetSettings
 from services.gateway.app import create_app as create_gateway
@@ -254,6 +256,21 @@ async def portal(
         )
         await tickets.start_server()
         stack.push_async_callback(tickets.close)
+        billing = TestServer(
+            create_billing(
+                BillingSettings(
+                    **common,
+                    identity_url=identity_url,
+                    attachments_dir=tmp_path_factory.mktemp("invoices"),
+                    vendor_name="Imprimantes Dupuis",
+                    # Invoices issued past due become overdue within a second, not a day.
+                    overdue_check_minutes=0.02,
+                )
+            ),
+            host="127.0.0.1",
+        )
+        await billing.start_server()
+        stack.push_async_callback(billing.close)
         await stack.enter_async_context(
             serving_on(
                 create_web(
@@ -277,6 +294,7 @@ async def portal(
                             "identity": identity_url,
                             "fleet": str(fleet.make_url("")).rstrip("/"),
                             "tickets": str(tickets.make_url("")).rstrip("/"),
+                            "billing": str(billing.make_url("")).rstrip("/"),
                             "web": f"http://127.0.0.1:{web_port}",
                         },
                         trusted_proxies=["127.0.0.1/32"],
