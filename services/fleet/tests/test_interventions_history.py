@@ -14,8 +14,8 @@ import aiohttp
 from services.fleet.tests.conftest import FleetUnderTest
 from services.tickets.app import create_app as create_tickets
 from services.tickets.settings import TicketsSettings
-from services.tickets.tests.conftest import Answer, Client
-from tests.support import eventually, serving
+from services.tickets.tests.conftest import Client
+from tests.support import Answer, eventually, serving
 
 
 async def test_an_intervention_on_an_asset_appears_in_its_history(

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Locator, Page, expect
 
-from devstack.demo_invoices import documents, erp_token
+from devstack.demo_invoices import documents, internal_system_token
 from services.billing.tests.conftest import pdf_text, zip_entries
 from services.web.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTEFACTS, Portal, check_page
 from services.web.tests.test_organisation import sign_in
@@ -49,7 +49,7 @@ async def issue_invoices(
     part, 0244), one just issued (0291, paid in part here), a credit note (0012); then
     `extra` invoices issued and paid long ago. By demo number, the documents as the ERP's
     API answered."""
-    token = await erp_token(portal.http, f"{portal.url}/api", staff)
+    token = await internal_system_token(portal.http, f"{portal.url}/api", staff)
     suffix = uuid.uuid4().hex[:6].upper()
     docs, paid = documents(organisation["code"], dt.date.today())
     paid[next(doc["number"] for doc in docs if doc["number"].endswith("0291"))] = "100.00"
