@@ -5,6 +5,7 @@ transaction does not commit, the file is deleted again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import uuid
@@ -32,6 +33,7 @@ from shared.events import DomainEvent
 from shared.eventstore import ConcurrencyConflict, EventContext, EventStore
 from shared.files.storage import FileStorage
 
+PAYMENT_ATTEMPTS = 3
 log = structlog.get_logger(__name__)
 OVERDUE_BATCH = 500
 
@@ -265,7 +267,25 @@ async def record_payment(
     amount: Decimal,
     paid_on: dt.date,
 ) -> Outcome:
-    """A payment the ERP recorded; the same reference again is the same payment."""
+    """A payment the ERP recorded; the same reference again is the same payment. A race
+    with the overdue check or another payment of the same invoice is decided again on the
+    fresh invoice (the ERP is not asked to retry what Guichet can settle itself)."""
+    for attempt in range(1, PAYMENT_ATTEMPTS):
+        with contextlib.suppress(ConcurrencyConflict):
+            return await _record_payment(pool, store, context, number, reference, amount, paid_on)
+        log.info("payment raced another change; deciding again", number=number, attempt=attempt)
+    return await _record_payment(pool, store, context, number, reference, amount, paid_on)
+
+
+async def _record_payment(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    context: EventContext,
+    number: str,
+    reference: str,
+    amount: Decimal,
+    paid_on: dt.date,
+) -> Outcome:
     async with pool.acquire() as connection, connection.transaction():
         invoice_id = await connection.fetchval(
             "SELECT invoice_id FROM invoices WHERE number = $1", number

@@ -189,7 +189,8 @@ async def list_invoices(
 
 async def outstanding(connection: Connection, organisation_id: uuid.UUID) -> list[Outstanding]:
     rows = await connection.fetch(
-        "SELECT currency, sum(balance) AS amount, count(*) AS invoices,"
+        # Credit notes stay `issued` with nothing owed: they are not counted as owed.
+        "SELECT currency, sum(balance) AS amount, count(*) FILTER (WHERE balance > 0) AS invoices,"
         " coalesce(sum(balance) FILTER (WHERE status = 'overdue'), 0.00) AS overdue_amount"
         " FROM invoices WHERE organisation_id = $1 AND status = ANY($2::text[])"
         " GROUP BY currency ORDER BY currency",

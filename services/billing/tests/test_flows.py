@@ -168,6 +168,21 @@ async def test_only_an_internal_system_with_the_scope_sends_invoices(
     assert (await billing.erp().call("GET", "/invoices")).status == 403
 
 
+async def test_payments_of_one_invoice_sent_at_once_are_all_recorded(
+    billing: BillingUnderTest,
+) -> None:
+    """An ERP sending its day's payments in parallel: each is recorded, none refused because
+    another changed the invoice meanwhile."""
+    _, code = await billing.organisation()
+    number = (await billing.issue(code))["number"]
+    answers = await asyncio.gather(
+        *(billing.pay(number, "10.00", reference=f"VIR-{n}") for n in range(4))
+    )
+    assert sorted(answer["amount_paid"] for answer in answers)[-1] == "40.00"
+    [row] = await billing.sql("SELECT amount_paid FROM invoices WHERE number = $1", number)
+    assert row["amount_paid"] == Decimal("40.00")
+
+
 async def test_payments_in_part_then_in_full_and_the_same_payment_twice(
     billing: BillingUnderTest,
 ) -> None:
@@ -290,6 +305,7 @@ async def test_the_list_is_newest_first_filtered_and_paged(billing: BillingUnder
     assert [i["number"] for i in notes["invoices"]] == [credit["number"]]
     # A credit note owes nothing: four invoices of 395.76 are owed.
     assert page["outstanding"][0]["amount"] == "1583.04"
+    assert page["outstanding"][0]["invoices"] == 4
     # A customer naming another organisation still reads only their own.
     mine = await customer.ok("GET", f"/invoices?organisation_id={other}")
     assert mine["invoices"] == []
