@@ -14,6 +14,7 @@ from services.notifications.delivery_log import DeliveryStatus, EmailLogPage, Po
 from shared.auth.claims import VENDOR_ROLES, Role
 from shared.http.keys import DB_POOL
 from shared.http.openapi import operation
+from shared.http.paging import BadCursor
 from shared.http.principal import acting_principal, forbidden, require_role
 from shared.http.problems import Problem
 
@@ -43,7 +44,7 @@ async def _page(
 ) -> web.Response:
     try:
         after = Position.from_cursor(query.cursor) if query.cursor else None
-    except delivery_log.BadCursor:
+    except BadCursor:
         raise Problem(400, "Bad request", "`cursor` must be one a previous page gave.") from None
     async with request.app[DB_POOL].acquire() as connection:
         page = await delivery_log.page(
