@@ -14,6 +14,7 @@ from collections.abc import (
     Callable,
     Collection,
     Coroutine,
+    Iterable,
     Iterator,
     Mapping,
     Sequence,
@@ -49,6 +50,7 @@ from shared.auth.claims import AUDIENCE, SIGNING_ALGORITHM
 from shared.auth.verifier import JWKS_PATH
 from shared.cloudevents import CloudEvent
 from shared.events import DomainEvent
+from shared.kafka import ensure_topics, service_topic
 
 T = TypeVar("T")
 
@@ -156,6 +158,19 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         yield str(server.make_url("")).rstrip("/")
     finally:
         await server.close()
+
+
+@asynccontextmanager
+async def consuming_service(
+    app: web.Application, kafka_bootstrap: str, namespace: str, consumes: Iterable[str]
+) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+    """A service that reads other services' topics, served once those topics exist (so its
+    consumers start from their beginning), and a client session to call it: its base URL and
+    the session."""
+    topics = {service_topic(namespace, source): 3 for source in consumes}
+    await ensure_topics(kafka_bootstrap, topics, 1)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        yield url, session
 
 
 class TopicReader:

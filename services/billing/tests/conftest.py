@@ -21,8 +21,7 @@ from services.billing.app import create_app
 from services.billing.settings import BillingSettings
 from services.identity import events as identity
 from services.identity.domain_types import Address, OrganisationDetails
-from shared.kafka import ensure_topics, service_topic
-from tests.support import ApiClient, ServiceUnderTest, TokenIssuer, serving
+from tests.support import ApiClient, ServiceUnderTest, TokenIssuer, consuming_service
 
 ERP_CLIENT = "gc_erp_test"
 
@@ -164,10 +163,9 @@ async def billing(
     token_issuer: TokenIssuer,
 ) -> AsyncIterator[BillingUnderTest]:
     settings = billing_settings()
-    await ensure_topics(
-        infrastructure.kafka_bootstrap, {service_topic(kafka_namespace, "identity"): 3}, 1
-    )
-    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
+    async with consuming_service(
+        create_app(settings), infrastructure.kafka_bootstrap, kafka_namespace, ["identity"]
+    ) as (url, session):
         yield BillingUnderTest(
             url,
             settings.database_url,

@@ -19,8 +19,7 @@ from services.identity import events as identity
 from services.identity.domain_types import Branch, OrganisationDetails
 from services.tickets.tests.conftest import Client
 from shared.events import DomainEvent
-from shared.kafka import ensure_topics, service_topic
-from tests.support import ServiceUnderTest, TokenIssuer, serving
+from tests.support import ServiceUnderTest, TokenIssuer, consuming_service
 
 CUSTOMER_MODULES = ("fleet", "meter_readings")
 
@@ -186,10 +185,9 @@ async def fleet(
     token_issuer: TokenIssuer,
 ) -> AsyncIterator[FleetUnderTest]:
     settings = fleet_settings()
-    await ensure_topics(
-        infrastructure.kafka_bootstrap, {service_topic(kafka_namespace, "identity"): 3}, 1
-    )
-    async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
+    async with consuming_service(
+        create_app(settings), infrastructure.kafka_bootstrap, kafka_namespace, ["identity"]
+    ) as (url, session):
         yield FleetUnderTest(
             url,
             settings.database_url,

@@ -19,8 +19,7 @@ from services.identity import events as identity
 from services.tickets.app import create_app
 from services.tickets.settings import TicketsSettings
 from shared.events import DomainEvent
-from shared.kafka import ensure_topics, service_topic
-from tests.support import ApiClient, ServiceUnderTest, TokenIssuer, serving
+from tests.support import ApiClient, ServiceUnderTest, TokenIssuer, consuming_service
 
 
 @dataclass
@@ -144,12 +143,12 @@ def start_tickets(
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[TicketsUnderTest]:
         settings = tickets_settings(**overrides)
-        await ensure_topics(
+        async with consuming_service(
+            create_app(settings),
             infrastructure.kafka_bootstrap,
-            {service_topic(kafka_namespace, source): 3 for source in ("identity", "fleet")},
-            1,
-        )
-        async with serving(create_app(settings)) as url, aiohttp.ClientSession() as session:
+            kafka_namespace,
+            ["identity", "fleet"],
+        ) as (url, session):
             yield TicketsUnderTest(
                 url,
                 settings.database_url,
