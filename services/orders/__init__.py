@@ -1,0 +1,1 @@
+"""Orders: a customer's consumables cart, the orders it places and their delivery."""
