@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
@@ -36,3 +39,26 @@ def local_path(target: str | None, default: str = "/home") -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return default
+
+
+def _day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def period(query: Mapping[str, str], start_name: str, end_name: str) -> dict[str, str]:
+    """A list's period filter from the address: only real dates (a hand-edited address
+    narrows nothing rather than failing), and a period typed backwards is the same period
+    (the form then shows it the right way round)."""
+    start = _day(query.get(start_name, ""))
+    end = _day(query.get(end_name, ""))
+    if start and end and start > end:
+        start, end = end, start
+    chosen: dict[str, str] = {}
+    if start:
+        chosen[start_name] = start.isoformat()
+    if end:
+        chosen[end_name] = end.isoformat()
+    return chosen

@@ -8,9 +8,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+import structlog
 from aiohttp import web
 
-from services.web.api_client import Api, GatewayClient, expiry
+from services.web.api_client import Api, ApiError, GatewayClient, expiry
 from services.web.i18n import CHOICE_COOKIE, Language, chosen_language
 from services.web.rendering import html
 from services.web.sessions import SessionStore, Tokens, WebSession
@@ -24,6 +26,9 @@ SESSION = web.RequestKey("web_session", WebSession)
 NEW_SESSION_ID = web.RequestKey("new_session_id", str)
 DROP_COOKIE = web.RequestKey("drop_cookie", bool)
 USER = web.RequestKey("user", dict)
+CART_API = "/api/orders/cart"
+"""The signed-in customer's cart (the orders service), counted in every page's header."""
+log = structlog.get_logger(__name__)
 
 
 def cookie_name(settings: WebSettings) -> str:
@@ -129,6 +134,7 @@ async def page(
         chosen,
         status=status,
         acting=who,
+        cart_count=await cart_count(request, who),
         csrf=session.csrf_token if session else "",
         flash=flash,
         path=request.path,
@@ -140,6 +146,20 @@ async def page(
         # speaks the language the user chose.
         remember_language(request, response, chosen)
     return response
+
+
+async def cart_count(request: web.Request, who: Acting | None) -> int | None:
+    """How many machines the customer's cart has consumables for ("Mon panier (2)"), for
+    those with the orders module; None for everyone else, and when the orders service does
+    not answer (the page is shown without the count rather than not at all)."""
+    if who is None or who.staff or Module.ORDERS.value not in who.modules:
+        return None
+    try:
+        cart = await api(request).get(CART_API)
+    except (ApiError, aiohttp.ClientError, TimeoutError):
+        log.warning("cart not counted", exc_info=True)
+        return None
+    return len(cart["entries"])
 
 
 def remember_language(request: web.Request, response: web.StreamResponse, chosen: str) -> None:

@@ -14,6 +14,8 @@ from services.web.pages import (
     interventions,
     invoices,
     live,
+    orders,
+    orders_back_office,
     organisation,
     personal_data,
     profile,
@@ -40,4 +42,6 @@ routes: list[web.RouteDef] = [
     *fleet.routes,
     *interventions.routes,
     *fleet_back_office.routes,
+    *orders.routes,
+    *orders_back_office.routes,
 ]

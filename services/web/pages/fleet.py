@@ -17,6 +17,7 @@ from multidict import MultiDictProxy
 from services.web.api_client import ApiError
 from services.web.forms import form
 from services.web.i18n import Formats, Translate, translator
+from services.web.pages.orders import asset_orders, orders_of_asset
 from services.web.pages.ticket_access import as_id, customer
 from services.web.portal import Acting, api, flash, language, page, redirect
 from shared.auth.claims import Module
@@ -116,11 +117,13 @@ async def asset_page(
     older = request.query.get("history", "")[:300]
     if older:
         history_page["cursor"] = older
-    shown, history, interventions, due = await asyncio.gather(
+    orders_shown = orders_of_asset(who)
+    shown, history, interventions, due, orders = await asyncio.gather(
         client.get(f"/api/fleet/assets/{asset}"),
         client.get(f"/api/fleet/assets/{asset}/history", **history_page),
         client.get("/api/interventions", asset_id=asset, limit="10"),
         due_by_asset(request, who),
+        asset_orders(client, asset) if orders_shown else _nothing(),
     )
     return await page(
         request,
@@ -136,9 +139,15 @@ async def asset_page(
         interventions=interventions["interventions"],
         due=due.get(asset),
         reads_meters=reads_meters(who),
+        orders_shown=orders_shown,
+        orders=orders,
         errors=errors or {},
         values=values or {},
     )
+
+
+async def _nothing() -> list[dict[str, Any]]:
+    return []
 
 
 @routes.get(ASSET)
