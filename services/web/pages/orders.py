@@ -60,7 +60,7 @@ async def asset_orders(client: Api, asset: str) -> list[dict[str, Any]]:
 
 
 def entry_of(cart: dict[str, Any], asset: str) -> dict[str, Any] | None:
-    return next((entry for entry in cart["entries"] if entry["asset_id"] == asset), None)
+    return next((entry for entry in cart["entries"] if entry["asset"]["asset_id"] == asset), None)
 
 
 async def _consumables_form(
@@ -158,10 +158,14 @@ def placed_address(orders: list[dict[str, Any]], *, again: bool = False) -> str:
 async def checkout(request: web.Request) -> web.Response:
     """ "Valider le panier": one order per machine, then their confirmation. The same cart
     validated in another tab meanwhile is a 409 naming the orders it placed: this tab shows
-    those orders too, saying the cart had been validated already."""
+    those orders too, saying the cart had been validated already. The cart's version, as the
+    page showed it, is sent along: a cart changed since (in another tab) is not placed
+    unseen."""
     await orders_customer(request)
+    version = (await form(request)).get("version", "").strip()
+    body = {"version": int(version)} if version.isdigit() else {}
     try:
-        placed = (await api(request).call("POST", f"{CART_API}/checkout", json={})).body
+        placed = (await api(request).call("POST", f"{CART_API}/checkout", json=body)).body
     except ApiError as error:
         if error.status != 409:
             raise
