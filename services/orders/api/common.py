@@ -97,6 +97,12 @@ def _line_errors(invalid: InvalidLines) -> list[dict[str, object]]:
     return errors
 
 
+def sentence(refusal: Exception) -> str:
+    """The refusal's message as a sentence (numbers such as C-2026-000042 kept as they are)."""
+    text = str(refusal)
+    return text[:1].upper() + text[1:] + "."
+
+
 def conflict(detail: str, **extensions: object) -> Problem:
     return Problem(409, "Conflict", detail, type_=CONFLICT, **extensions)
 
@@ -119,7 +125,7 @@ async def refusals() -> AsyncIterator[None]:
     except UnknownOrder:
         raise no_such_order() from None
     except AssetWithdrawn as withdrawn:
-        raise conflict(str(withdrawn).capitalize() + ".") from None
+        raise conflict(sentence(withdrawn)) from None
     except AlreadyPlaced as placed:
         raise Problem(
             409,
@@ -143,8 +149,8 @@ async def refusals() -> AsyncIterator[None]:
         ) from None
     except OrderRuleBroken as refused:
         raise conflict(
-            str(refused).capitalize() + ".",
-            status=refused.status.value if refused.status else None,
+            sentence(refused),
+            order_status=refused.status.value if refused.status else None,
         ) from None
     except (ConcurrencyConflict, asyncpg.UniqueViolationError):
         raise conflict(

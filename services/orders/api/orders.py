@@ -83,8 +83,8 @@ async def get_order(request: web.Request) -> web.Response:
     request=CancelBody,
     responses={200: OrderView, 404: None, 409: None, 422: None},
     tags=TAGS,
-    description="Only while submitted or deliverable; otherwise 409, whose `status` names the"
-    " order's.",
+    description="Only while submitted or deliverable; otherwise 409, whose `order_status`"
+    " names the order's.",
 )
 async def cancel(request: web.Request) -> web.Response:
     buyer = customer(request)
