@@ -26,7 +26,7 @@ SESSION = web.RequestKey("web_session", WebSession)
 NEW_SESSION_ID = web.RequestKey("new_session_id", str)
 DROP_COOKIE = web.RequestKey("drop_cookie", bool)
 USER = web.RequestKey("user", dict)
-CART_API = "/api/orders/cart"
+CART_API = "/api/cart"
 """The signed-in customer's cart (the orders service), counted in every page's header."""
 log = structlog.get_logger(__name__)
 

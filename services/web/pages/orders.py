@@ -97,13 +97,22 @@ async def consumables_form(request: web.Request) -> web.Response:
     return await _consumables_form(request, as_id(request.match_info["asset_id"]))
 
 
-def _api_field_errors(error: ApiError, t: Translate) -> dict[str, str]:
-    """The API's refusal of a cart entry, next to the form (its fields are named as the body's:
-    `lines.0.quantity`), else above it."""
-    messages = [
-        t("orders.error.invalid", default=message) for message in error.field_errors.values()
-    ]
-    return {"": " ".join(messages) or str(error)}
+def cart_refusal(
+    error: ApiError, posted: order_forms.ConsumablesForm, t: Translate
+) -> dict[str, str]:
+    """The API's refusal of a cart entry: a line's error next to that reference's quantity
+    (the API names the line `lines.{i}` of the body, and its reference), else above the form."""
+    fields = {
+        value: key.replace("reference-", "quantity-")
+        for key, value in posted.values.items()
+        if key.startswith("reference-")
+    }
+    errors: dict[str, str] = {}
+    for item in error.problem.get("errors", []) or []:
+        reference = str(item.get("reference") or "")
+        message = t(f"orders.error.{item.get('code')}", default=str(item.get("message") or ""))
+        errors[fields.get(reference, "")] = message
+    return errors or {"": str(error)}
 
 
 @routes.post(ASSET + "/order")
@@ -122,7 +131,7 @@ async def save_to_cart(request: web.Request) -> web.Response:
         except ApiError as error:
             if error.status not in {409, 422}:
                 raise
-            posted.errors = _api_field_errors(error, t)
+            posted.errors = cart_refusal(error, posted, t)
     if posted.errors:
         return await _consumables_form(request, asset, status=422, posted=posted)
     await flash(request, "orders.saved_to_cart")
@@ -149,9 +158,8 @@ async def remove_from_cart(request: web.Request) -> web.Response:
     raise redirect(CART)
 
 
-def placed_address(orders: list[dict[str, Any]], *, again: bool = False) -> str:
-    chosen = [("order", str(order["order_id"])) for order in orders[:MAX_PLACED]]
-    return PLACED + "?" + urlencode(chosen + ([("again", "1")] if again else []))
+def placed_address(orders: list[dict[str, Any]]) -> str:
+    return PLACED + "?" + urlencode([("order", str(order["order_id"])) for order in orders])
 
 
 @routes.post(CART + "/checkout")
@@ -160,28 +168,47 @@ async def checkout(request: web.Request) -> web.Response:
     validated in another tab meanwhile is a 409 naming the orders it placed: this tab shows
     those orders too, saying the cart had been validated already. The cart's version, as the
     page showed it, is sent along: a cart changed since (in another tab) is not placed
-    unseen."""
+    unseen, and neither is one with a reference the vendor withdrew since."""
     await orders_customer(request)
     version = (await form(request)).get("version", "").strip()
     body = {"version": int(version)} if version.isdigit() else {}
     try:
         placed = (await api(request).call("POST", f"{CART_API}/checkout", json=body)).body
     except ApiError as error:
-        if error.status != 409:
+        if error.status == 409 and error.problem.get("orders"):
+            numbers = [str(number) for number in error.problem["orders"]][:MAX_PLACED]
+            raise redirect(PLACED + "?" + urlencode({"again": ",".join(numbers)})) from None
+        if error.status == 422:
+            await flash(request, "orders.error.cart_withdrawn")
+        elif error.status == 409:
+            cart = await api(request).get(CART_API)
+            await flash(
+                request, "orders.cart_changed" if cart["entries"] else "orders.cart_empty_now"
+            )
+        else:
             raise
-        orders = list(error.problem.get("orders") or [])
-        if orders:
-            raise redirect(placed_address(orders, again=True)) from None
-        await flash(request, "orders.cart_empty_now")
         raise redirect(CART) from None
     raise redirect(placed_address(list(placed["orders"])))
+
+
+async def _already_placed(client: Api, numbers: list[str]) -> list[dict[str, Any]]:
+    """The orders a validation in another tab placed, found by number among the newest (they
+    were placed a moment ago; one the list no longer reaches is named without its line)."""
+    newest = await client.get(ORDERS_API, limit="100")
+    return [order for order in newest["orders"] if order["number"] in numbers]
 
 
 @routes.get(PLACED)
 async def placed_page(request: web.Request) -> web.Response:
     """The confirmation: the orders' numbers, each to its page (the address names orders by
-    id; the API answers only the organisation's own)."""
+    id, and the API answers only the organisation's own), or, after a second validation of
+    the same cart, those the first placed, by number."""
     await orders_customer(request)
+    client = api(request)
+    numbers = [one for one in request.query.get("again", "")[:2000].split(",") if one][:MAX_PLACED]
+    if numbers:
+        orders = await _already_placed(client, numbers)
+        return await page(request, "orders/placed.html", orders=orders, again=numbers)
     ids: list[str] = []
     for value in request.query.getall("order", [])[:MAX_PLACED]:
         try:
@@ -190,11 +217,8 @@ async def placed_page(request: web.Request) -> web.Response:
             raise web.HTTPNotFound from None
     if not ids:
         raise redirect(LIST)
-    client = api(request)
     orders = await asyncio.gather(*(client.get(f"{ORDERS_API}/{one}") for one in ids))
-    return await page(
-        request, "orders/placed.html", orders=orders, again=request.query.get("again") == "1"
-    )
+    return await page(request, "orders/placed.html", orders=orders, again=[])
 
 
 def filters_of(request: web.Request) -> dict[str, str]:
@@ -271,7 +295,7 @@ def refused_cancel(error: ApiError, t: Translate) -> dict[str, str]:
     """A cancellation refused: too late (409, naming the status the order has now) or without
     its comment (422)."""
     if error.status == 409:
-        now = str(error.problem.get("status_now") or error.problem.get("status") or "")
+        now = str(error.problem.get("order_status") or "")
         state = t(f"orders.status.{now}", default=now) if now else ""
         return {"": t("orders.error.not_cancellable", status=state) if state else str(error)}
     if error.status == 422:
@@ -300,12 +324,18 @@ async def cancel(request: web.Request) -> web.Response:
     raise redirect(f"{LIST}/{order}")
 
 
-@routes.get(ORDER + "/shipments/{shipment_id:[0-9a-fA-F-]{36}}/delivery-note.pdf")
 async def delivery_note(request: web.Request) -> web.StreamResponse:
-    await orders_customer(request)
+    """A shipment's delivery note, passed on as the API gives it (for whoever the caller let
+    in: the customer's page, or the back office's)."""
     order = as_id(request.match_info["order_id"])
     shipment = as_id(request.match_info["shipment_id"])
     async with api(request).stream(
         f"{ORDERS_API}/{order}/shipments/{shipment}/delivery-note.pdf"
     ) as upstream:
         return await relay(request, upstream)
+
+
+@routes.get(ORDER + "/shipments/{shipment_id:[0-9a-fA-F-]{36}}/delivery-note.pdf")
+async def customer_delivery_note(request: web.Request) -> web.StreamResponse:
+    await orders_customer(request)
+    return await delivery_note(request)

@@ -17,6 +17,7 @@ from services.web.api_client import ApiError
 from services.web.forms import form
 from services.web.i18n import Translate, translator
 from services.web.pages.orders import CANCELLABLE, STATUSES, refused_cancel
+from services.web.pages.orders import delivery_note as customer_delivery_note
 from services.web.pages.queue import organisation_names, staff_required
 from services.web.pages.ticket_access import as_id
 from services.web.portal import api, flash, language, page, redirect
@@ -109,7 +110,7 @@ async def agent_order(request: web.Request) -> web.Response:
 
 def _refused(error: ApiError, t: Translate) -> dict[str, str]:
     if error.status == 409:
-        now = str(error.problem.get("status_now") or error.problem.get("status") or "")
+        now = str(error.problem.get("order_status") or "")
         state = t(f"orders.status.{now}", default=now)
         return {"": t("orders.error.refused", status=state) if now else str(error)}
     if error.status == 422:
@@ -172,3 +173,10 @@ async def cancel(request: web.Request) -> web.Response:
             values={"comment": comment},
         )
     return await _act(request, "cancel", {"comment": comment}, {"comment": comment})
+
+
+@routes.get(ORDER + "/shipments/{shipment_id:[0-9a-fA-F-]{36}}/delivery-note.pdf")
+async def delivery_note(request: web.Request) -> web.StreamResponse:
+    """The same note as the customer's (the API gives it to the vendor's staff too)."""
+    await staff_required(request)
+    return await customer_delivery_note(request)

@@ -1,4 +1,4 @@
-"""One real portal for the browser tests: identity, tickets, billing, fleet, notifications,
+"""One real portal for the browser tests: identity, tickets, billing, fleet, orders, notifications,
 the gateway and the web portal in this process, on the session's PostgreSQL, broker and mail
 catcher; one Chromium (Debian's) for the whole session, a fresh context per test."""
 
@@ -31,6 +31,8 @@ from services.identity.bootstrap import create_admin
 from services.identity.settings import IdentitySettings
 from services.notifications.app import create_app as create_notifications
 from services.notifications.settings import NotificationsSettings
+from services.orders.app import create_app as create_orders
+from services.orders.settings import OrdersSettings
 from services.tickets.app import create_app as create_tickets
 from services.tickets.settings import TicketsSettings
 from services.web.app import create_app as create_web
@@ -271,6 +273,16 @@ async def portal(
         )
         await billing.start_server()
         stack.push_async_callback(billing.close)
+        orders = TestServer(
+            create_orders(
+                OrdersSettings(
+                    **common, identity_url=identity_url, vendor_name="Imprimantes Dupuis"
+                )
+            ),
+            host="127.0.0.1",
+        )
+        await orders.start_server()
+        stack.push_async_callback(orders.close)
         await stack.enter_async_context(
             serving_on(
                 create_web(
@@ -295,6 +307,7 @@ async def portal(
                             "fleet": str(fleet.make_url("")).rstrip("/"),
                             "tickets": str(tickets.make_url("")).rstrip("/"),
                             "billing": str(billing.make_url("")).rstrip("/"),
+                            "orders": str(orders.make_url("")).rstrip("/"),
                             "web": f"http://127.0.0.1:{web_port}",
                         },
                         trusted_proxies=["127.0.0.1/32"],
