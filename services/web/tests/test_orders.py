@@ -26,6 +26,11 @@ from tests.support import eventually
 BLACK, CYAN = "TN-BK-3226", "TN-CY-3226"
 
 
+async def wide(page: Page) -> int:
+    """How wide the page is drawn (wider than the window: it scrolls sideways)."""
+    return int(await page.evaluate("document.documentElement.scrollWidth"))
+
+
 async def copier_consumables(portal: Portal, staff: str, customer: str, asset_id: str) -> None:
     """The copier's model offers two toners (at most 4 and 2 per order); orders learns them,
     and the machine, from fleet's events."""
@@ -153,6 +158,7 @@ async def test_a_customer_orders_toner_the_back_office_ships_it_in_two_parts(
         await agent.get_by_label(re.compile(f"^{BLACK}")).fill("1")
         await agent.get_by_label(re.compile(f"^{CYAN}")).fill("0")
         await check_page(agent, "back-office-order")
+        assert await wide(agent) <= 1280
         await agent.get_by_role("button", name="Enregistrer l'expédition").click()
         await expect(agent.get_by_role("status")).to_have_text("L'expédition est enregistrée.")
         await expect(agent.locator(".status-line")).to_have_text(
@@ -179,6 +185,7 @@ async def test_a_customer_orders_toner_the_back_office_ships_it_in_two_parts(
     await expect(page.locator("#shipments")).to_contain_text("Transporteur : Geodis")
     await expect(page.get_by_role("button", name="Annuler la commande")).to_have_count(0)
     await check_page(page, "order")
+    assert await wide(page) <= 1280
     async with page.expect_download() as downloading:
         await page.get_by_role("link", name="Télécharger le bon de livraison BL-884120").click()
     note = (await (await downloading.value).path()).read_bytes()
