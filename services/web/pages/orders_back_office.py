@@ -20,7 +20,7 @@ from services.web.pages.orders import CANCELLABLE, STATUSES, refused_cancel
 from services.web.pages.orders import delivery_note as customer_delivery_note
 from services.web.pages.queue import organisation_names, staff_required
 from services.web.pages.ticket_access import as_id
-from services.web.portal import api, flash, language, page, redirect
+from services.web.portal import acting, api, flash, language, page, redirect
 
 routes = web.RouteTableDef()
 LIST = "/back-office/orders"
@@ -84,6 +84,7 @@ async def _order_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> web.Response:
+    who = await acting(request)
     shown = await api(request).get(f"{AGENT_API}/{order}")
     names = await organisation_names(api(request), {}, {shown["organisation_id"]})
     if values is None:  # a shipment starts as everything outstanding
@@ -95,8 +96,10 @@ async def _order_page(
         status=status,
         order=shown,
         organisation_name=names.get(shown["organisation_id"], ""),
-        cancellable=shown["status"] in CANCELLABLE,
-        shippable=shown["status"] in {"deliverable", "partially_delivered"},
+        # Agents read orders; the back office and vendor admins act on them.
+        validatable=who.back_office and shown["status"] == "submitted",
+        cancellable=who.back_office and shown["status"] in CANCELLABLE,
+        shippable=who.back_office and shown["status"] in {"deliverable", "partially_delivered"},
         errors=errors or {},
         values=values,
     )
