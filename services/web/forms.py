@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
@@ -32,6 +33,11 @@ def secret(fields: MultiDictProxy[str], name: str) -> str:
 
 def checked(fields: MultiDictProxy[str], name: str) -> bool:
     return fields.get(name) in {"on", "true", "1", "yes"}
+
+
+def address(path: str, values: Mapping[str, str]) -> str:
+    """A page's address with its query (a list's filters, its cursor): none when empty."""
+    return path + ("?" + urlencode(values) if values else "")
 
 
 def local_path(target: str | None, default: str = "/home") -> str:

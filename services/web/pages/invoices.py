@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from services.web.api_client import ApiError
-from services.web.forms import form, local_path, period
+from services.web.forms import address, form, local_path, period
 from services.web.pages.ticket_access import as_id
 from services.web.portal import acting, api, flash, page, redirect
 from services.web.relay import relay
@@ -43,8 +42,7 @@ class Ledger:
         return {"organisation_id": self.organisation_id} if self.organisation_id else {}
 
     def address(self, filters: dict[str, str], **more: str) -> str:
-        values = {**filters, **more}
-        return self.base + ("?" + urlencode(values) if values else "")
+        return address(self.base, {**filters, **more})
 
 
 async def ledger(request: web.Request) -> Ledger:

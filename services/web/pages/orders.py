@@ -17,7 +17,7 @@ from aiohttp import web
 
 from services.web import order_forms
 from services.web.api_client import Api, ApiError
-from services.web.forms import form, period
+from services.web.forms import address, form, period
 from services.web.i18n import Translate, translator
 from services.web.pages.ticket_access import as_id, customer
 from services.web.portal import CART_API, Acting, api, flash, language, page, redirect
@@ -232,8 +232,7 @@ def filters_of(request: web.Request) -> dict[str, str]:
 
 
 def list_address(filters: dict[str, str], **more: str) -> str:
-    values = {**filters, **more}
-    return LIST + ("?" + urlencode(values) if values else "")
+    return address(LIST, {**filters, **more})
 
 
 @routes.get(LIST)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from services.web.api_client import ApiError
-from services.web.forms import form, local_path
+from services.web.forms import address, form, local_path
 from services.web.pages.ticket_access import customer
 from services.web.portal import api, flash, page, redirect
 from services.web.relay import relay
@@ -63,8 +63,7 @@ def filters_of(request: web.Request) -> dict[str, str]:
 
 
 def _address(filters: dict[str, str], **more: str) -> str:
-    values = {**filters, **more}
-    return LIST + ("?" + urlencode(values) if values else "")
+    return address(LIST, {**filters, **more})
 
 
 @routes.get(LIST)

@@ -19,7 +19,7 @@ from services.web.pages.orders import ORDERS_API, consumables_api
 from services.web.pages.orders_back_office import AGENT_API
 from services.web.portal import CART_API
 from services.web.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Portal, check_page
-from services.web.tests.test_fleet import COPIER, office_fleet
+from services.web.tests.test_fleet import COPIER, Fleet, office_fleet
 from services.web.tests.test_organisation import sign_in
 from tests.support import eventually
 
@@ -56,6 +56,20 @@ async def copier_consumables(portal: Portal, staff: str, customer: str, asset_id
     await eventually(offered, timeout=30.0)
 
 
+async def ordering_customer(portal: Portal) -> tuple[str, dict[str, Any], str, Fleet]:
+    """A new organisation with two machines, whose user Claire has the fleet and orders
+    modules: the staff's token, Claire, her token, the fleet (its copier offers toners)."""
+    staff = await portal.staff_token()
+    organisation = await portal.organisation(staff)
+    claire = await portal.customer(
+        staff, organisation["organisation_id"], modules=("fleet", "orders")
+    )
+    token = await portal.sign_in(claire["email"], claire["password"])
+    fleet = await office_fleet(portal, staff, organisation["organisation_id"])
+    await copier_consumables(portal, staff, token, fleet.copier)
+    return staff, claire, token, fleet
+
+
 async def placed_by_api(portal: Portal, customer: str, asset_id: str) -> dict[str, Any]:
     """An order placed without the pages (what the browser already proved), for the
     cancellation cases."""
@@ -76,14 +90,7 @@ async def placed_by_api(portal: Portal, customer: str, asset_id: str) -> dict[st
 async def test_a_customer_orders_toner_the_back_office_ships_it_in_two_parts(
     portal: Portal, page: Page, context: BrowserContext, chromium: Browser
 ) -> None:
-    staff = await portal.staff_token()
-    organisation = await portal.organisation(staff)
-    claire = await portal.customer(
-        staff, organisation["organisation_id"], modules=("fleet", "orders")
-    )
-    token = await portal.sign_in(claire["email"], claire["password"])
-    fleet = await office_fleet(portal, staff, organisation["organisation_id"])
-    await copier_consumables(portal, staff, token, fleet.copier)
+    _, claire, token, fleet = await ordering_customer(portal)
 
     # From the PARC, the machine's page: "Commander des consommables".
     await sign_in(page, portal, claire["email"], claire["password"])
@@ -206,14 +213,7 @@ async def test_a_customer_orders_toner_the_back_office_ships_it_in_two_parts(
 async def test_an_order_is_cancelled_with_a_comment_and_not_once_it_has_shipped(
     portal: Portal, page: Page
 ) -> None:
-    staff = await portal.staff_token()
-    organisation = await portal.organisation(staff)
-    claire = await portal.customer(
-        staff, organisation["organisation_id"], modules=("fleet", "orders")
-    )
-    token = await portal.sign_in(claire["email"], claire["password"])
-    fleet = await office_fleet(portal, staff, organisation["organisation_id"])
-    await copier_consumables(portal, staff, token, fleet.copier)
+    staff, claire, token, fleet = await ordering_customer(portal)
     first = await placed_by_api(portal, token, fleet.copier)
 
     await sign_in(page, portal, claire["email"], claire["password"])
