@@ -322,7 +322,7 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
         request = office.get_by_role("link", name=f"DIT n° {number.group(1)}")
         await check_page(office, "back-office-interventions")
         await request.click()
-        await office.get_by_label("Date et heure (UTC)").fill("2026-12-03T09:30")
+        await office.get_by_label("Date et heure (Europe/Paris)").fill("2026-12-03T09:30")
         await office.get_by_label("Technicien").fill("Marc Petit")
         await office.get_by_role("button", name="Planifier").click()
         await expect(office.get_by_role("status")).to_have_text("L'intervention est planifiée.")
@@ -335,7 +335,7 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
         await expect(customer.get_by_role("alert")).to_contain_text(
             "can no longer be cancelled: it is now \u201cScheduled\u201d"
         )
-        await expect(customer.locator("#scheduled-for")).to_contain_text("3 Dec 2026")
+        await expect(customer.locator("#scheduled-for")).to_contain_text("3 Dec 2026, 09:30")
         await expect(customer.locator("#intervention-details")).to_contain_text("Marc Petit")
         await expect(customer.get_by_role("button", name="Cancel the request")).to_have_count(0)
 
