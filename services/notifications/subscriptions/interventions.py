@@ -94,7 +94,10 @@ class InterventionEmails:
         event = received.event
         assert isinstance(event, tickets_events.InterventionCancelled)
         await self._to_requester(
-            connection, received, "intervention_cancelled", {"comment": event.comment}
+            connection,
+            received,
+            "intervention_cancelled",
+            {"comment": event.comment, "by_vendor": event.by_vendor},
         )
 
 

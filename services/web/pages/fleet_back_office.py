@@ -171,6 +171,25 @@ async def complete(request: web.Request) -> web.Response:
     return await _act(request, "complete", {"report": report} if report else {}, {"report": report})
 
 
+@routes.post(INTERVENTION + "/decline")
+async def decline(request: web.Request) -> web.Response:
+    """The vendor declines a request still waiting (e.g. a machine its contract does not
+    cover): the customer is emailed the comment."""
+    await staff_required(request)
+    fields = await form(request)
+    values = {"decline_comment": text(fields, "decline_comment")}
+    if not values["decline_comment"]:
+        t = translator(await language(request))
+        return await _intervention_page(
+            request,
+            as_id(request.match_info["intervention_id"]),
+            status=422,
+            errors={"decline_comment": t("interventions.error.decline_comment_required")},
+            values=values,
+        )
+    return await _act(request, "decline", {"comment": values["decline_comment"]}, values)
+
+
 async def _organisation_fleet(
     request: web.Request,
     organisation: str,

@@ -351,6 +351,28 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
             "Fuser unit replaced."
         )
 
+        # A second request the back office declines: Julia reads why.
+        await customer.get_by_role("link", name="Fleet", exact=True).click()
+        await customer.get_by_role("link", name=PRINTER).click()
+        await customer.get_by_role("link", name="Request an intervention").click()
+        await customer.get_by_label("Nature of the intervention").select_option(label="Training")
+        await customer.get_by_label("Details of the request").fill("Train three new staff.")
+        await customer.get_by_role("button", name="Send the request").click()
+        second = re.search(r"no\. (\d+)", await customer.get_by_role("status").inner_text())
+        assert second
+        await office.get_by_role("link", name="← Toutes les interventions").click()
+        await office.get_by_role("link", name=f"DIT n° {second.group(1)}").click()
+        await office.get_by_label("Motif (envoyé au client)").fill("Formation facturée : devis.")
+        await office.get_by_role("button", name="Décliner la demande").click()
+        await expect(office.get_by_role("status")).to_contain_text("La demande est déclinée")
+        await customer.reload()
+        await expect(customer.locator("#intervention-details")).to_contain_text(
+            "Declined by the vendor, reason"
+        )
+        await expect(customer.locator("#intervention-details")).to_contain_text(
+            "Formation facturée : devis."
+        )
+
         # The organisation's fleet in the back office: a new site, and a machine on it.
         await office.get_by_role("link", name="Parc du client Imprimerie Martin").click()
         await expect(office.locator("table.fleet tbody tr")).to_have_count(2)
