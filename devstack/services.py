@@ -33,6 +33,7 @@ SERVICES = (
     Service("tickets", 3),
     Service("billing", 4),
     Service("fleet", 5),
+    Service("orders", 6),
     Service("notifications", 7),
     Service("web", 9),  # the portal's pages, reached through the gateway's address
 )

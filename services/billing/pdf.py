@@ -1,29 +1,22 @@
 """The invoice PDF Guichet renders when the ERP sends none: one clean A4 page (more only for
 very long invoices) with the vendor's name and logo, the customer, the lines and the totals.
-
-fpdf2 (pure Python; docs/decisions/0013-invoice-pdfs.md) with its built-in Helvetica:
-nothing to install, nothing to embed, small files. Its encoding is Windows-1252, which holds
-French and English text and the euro sign; any other character prints as "?" rather than
-failing the invoice.
+The page, the vendor header and the table are the kit's (shared/pdf.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
-import structlog
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
-from fpdf import FPDF
 
 from services.billing.domain_types import DocumentKind, InvoiceLine
+from shared.pdf import GREY, INK, Page, Vendor, load_logo, printable, table, vendor_header
 
-log = structlog.get_logger(__name__)
-ENCODING = "windows-1252"
+__all__ = ["InvoiceDocument", "Vendor", "load_logo", "render"]
+
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 LABELS = {
     "fr": {
@@ -65,17 +58,8 @@ LABELS = {
         "page": "Page {page}/{pages}",
     },
 }
-GREY = (97, 110, 124)
-INK = (31, 41, 51)
-RULE = (228, 231, 235)
 # Column widths of the lines' table (mm), 180 in all: the A4 width less 15 mm margins.
 COLUMNS = (86, 18, 28, 16, 32)
-
-
-@dataclass(frozen=True)
-class Vendor:
-    name: str
-    logo: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -98,53 +82,12 @@ class InvoiceDocument:
     language: str = "fr"
 
 
-def load_logo(path: Path | None) -> bytes | None:
-    """The logo's bytes, read once at start-up; None (and a warning) when it cannot be used."""
-    if path is None:
-        return None
-    try:
-        content = path.read_bytes()
-        trial = _Page(Vendor("check", content), LABELS["en"])
-        trial.add_page()
-        trial.image(io.BytesIO(content), h=16)
-    except Exception:  # an unusable logo must not stop invoicing
-        log.warning("the vendor logo cannot be drawn in invoice PDFs; rendering without it")
-        return None
-    return content
-
-
-def printable(text: str) -> str:
-    """The text in the built-in font's encoding: narrow spaces as spaces, anything else it
-    cannot print as "?"."""
-    text = text.replace("\u202f", "\xa0")
-    return text.encode(ENCODING, "replace").decode(ENCODING)
-
-
-class _Page(FPDF):
-    def __init__(self, vendor: Vendor, labels: dict[object, str]) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.vendor = vendor
-        self.labels = labels
-        self.core_fonts_encoding = ENCODING
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font("helvetica", size=8)
-        self.set_text_color(*GREY)
-        self.cell(90, 5, printable(self.vendor.name))
-        page = self.labels["page"].format(page=self.page_no(), pages="{nb}")
-        self.cell(90, 5, page, align="R")
-
-
 def render(document: InvoiceDocument, vendor: Vendor) -> bytes:
     """The PDF's bytes. CPU-bound: callers run it in a thread."""
     language = document.language if document.language in LABELS else "fr"
     labels = LABELS[language]
     locale = LOCALES[language]
-    pdf = _Page(vendor, labels)
+    pdf = Page(vendor, labels["page"])
     pdf.set_title(printable(f"{labels[document.kind]} {document.number}"))
     pdf.set_author(printable(vendor.name))
     pdf.set_creator("Guichet")
@@ -161,18 +104,8 @@ def _money(amount: Decimal, currency: str, locale: str) -> str:
 
 
 def _header(
-    pdf: _Page, document: InvoiceDocument, vendor: Vendor, labels: dict[object, str], locale: str
+    pdf: Page, document: InvoiceDocument, vendor: Vendor, labels: dict[object, str], locale: str
 ) -> None:
-    top = pdf.get_y()
-    if vendor.logo is not None:
-        pdf.image(io.BytesIO(vendor.logo), x=15, y=top, h=16, keep_aspect_ratio=True)
-        pdf.set_y(top + 18)
-    pdf.set_font("helvetica", "B", 14)
-    pdf.set_text_color(*INK)
-    pdf.cell(95, 7, printable(vendor.name))
-    pdf.set_xy(110, top)
-    pdf.set_font("helvetica", "B", 18)
-    pdf.cell(85, 9, labels[document.kind], align="R", new_x="LMARGIN", new_y="NEXT")
     facts = [(labels["number"], document.number)]
     facts.append((labels["issue_date"], format_date(document.issue_date, "medium", locale)))
     if document.due_date is not None:
@@ -181,17 +114,10 @@ def _header(
         facts.append((labels["order"], document.order_reference))
     if document.credited_invoice_number:
         facts.append((labels["credited"], document.credited_invoice_number))
-    pdf.set_font("helvetica", size=10)
-    for label, value in facts:
-        pdf.set_x(110)
-        pdf.set_text_color(*GREY)
-        pdf.cell(35, 6, printable(label), align="R")
-        pdf.set_text_color(*INK)
-        pdf.cell(50, 6, printable(value), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(max(pdf.get_y(), top + 30) + 6)
+    vendor_header(pdf, labels[document.kind], facts)
 
 
-def _customer(pdf: _Page, document: InvoiceDocument, labels: dict[object, str]) -> None:
+def _customer(pdf: Page, document: InvoiceDocument, labels: dict[object, str]) -> None:
     pdf.set_x(110)
     pdf.set_font("helvetica", size=9)
     pdf.set_text_color(*GREY)
@@ -207,54 +133,22 @@ def _customer(pdf: _Page, document: InvoiceDocument, labels: dict[object, str]) 
     pdf.ln(10)
 
 
-def _lines(pdf: _Page, document: InvoiceDocument, labels: dict[object, str], locale: str) -> None:
-    _table_header(pdf, labels)
-    pdf.set_font("helvetica", size=9)
-    for line in document.lines:
-        text = line.description if not line.reference else f"{line.reference} - {line.description}"
-        text = printable(text)
-        cells = (
+def _lines(pdf: Page, document: InvoiceDocument, labels: dict[object, str], locale: str) -> None:
+    headings = ("description", "quantity", "unit_price", "tax_rate", "total")
+    rows = [
+        (
+            line.description if not line.reference else f"{line.reference} - {line.description}",
             format_decimal(line.quantity.normalize(), locale=locale),
             _money(line.unit_price_excl_tax, document.currency, locale),
             f"{format_decimal(line.tax_rate.normalize(), locale=locale)} %",
             _money(line.total_excl_tax, document.currency, locale),
         )
-        # Most descriptions fit on one line; only the others are broken (which costs more).
-        wrapped = (
-            [text]
-            if pdf.get_string_width(text) <= COLUMNS[0] - 2
-            else pdf.multi_cell(COLUMNS[0], 5, text, dry_run=True, output="LINES")
-        )
-        height = 5 * len(wrapped) + 3
-        if pdf.get_y() + height > pdf.page_break_trigger:  # the line goes whole to a new page
-            pdf.add_page()
-            _table_header(pdf, labels)
-            pdf.set_font("helvetica", size=9)
-        top = pdf.get_y()
-        for index, part in enumerate(wrapped):
-            pdf.set_xy(15, top + 5 * index)
-            pdf.cell(COLUMNS[0], 5, part)
-        pdf.set_xy(15 + COLUMNS[0], top)
-        for width, value in zip(COLUMNS[1:], cells, strict=True):
-            pdf.cell(width, 5, printable(value), align="R")
-        pdf.set_y(top + height - 1.5)
-        pdf.set_draw_color(*RULE)
-        pdf.line(15, pdf.get_y(), 195, pdf.get_y())
-        pdf.set_y(top + height)
+        for line in document.lines
+    ]
+    table(pdf, COLUMNS, [labels[heading] for heading in headings], rows)
 
 
-def _table_header(pdf: _Page, labels: dict[object, str]) -> None:
-    headings = ("description", "quantity", "unit_price", "tax_rate", "total")
-    pdf.set_font("helvetica", "B", 9)
-    pdf.set_fill_color(244, 245, 247)
-    pdf.set_text_color(*INK)
-    for width, heading in zip(COLUMNS, headings, strict=True):
-        align = "L" if heading == "description" else "R"
-        pdf.cell(width, 8, printable(labels[heading]), fill=True, align=align)
-    pdf.ln(8)
-
-
-def _totals(pdf: _Page, document: InvoiceDocument, labels: dict[object, str], locale: str) -> None:
+def _totals(pdf: Page, document: InvoiceDocument, labels: dict[object, str], locale: str) -> None:
     pdf.ln(4)
     rows = (
         ("total_excl_tax", document.total_excl_tax, False),

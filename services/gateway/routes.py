@@ -152,7 +152,10 @@ ROUTES: tuple[Route, ...] = (
         methods=POST,
         exact=True,
     ),
-    # orders: add its rows as they arrive
+    # orders: the cart and the customer's orders (a machine's consumables under /api/orders)
+    Route("/api/cart", "orders", module=Module.ORDERS),
+    Route("/api/orders", "orders", module=Module.ORDERS),
+    Route("/api/agent/orders", "orders", roles=VENDOR_STAFF),
     # the web portal: every other path (its pages check the session themselves)
     Route("/", "web", public=True, pages=True),
 )
