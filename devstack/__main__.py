@@ -140,8 +140,9 @@ async def _load_demo(
         return
     say(
         "Demo data loaded: Imprimerie Martin, its contacts, "
-        f"{accounts.tickets} tickets, {accounts.assets} machines with a meter reading and"
-        f" {accounts.invoices} invoices from the ERP (their emails are in the inbox).\n"
+        f"{accounts.tickets} tickets, {accounts.assets} machines with a meter reading,"
+        f" {accounts.invoices} invoices from the ERP, {accounts.orders} consumables orders and a"
+        " cart (their emails are in the inbox).\n"
         f"  vendor admin  {accounts.admin_email} / {accounts.admin_password}\n"
         f"  customer      {accounts.customer_login} / {accounts.customer_password}"
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from devstack import demo_invoices
+from devstack import demo_invoices, demo_orders
 
 ADMIN_EMAIL = "admin@guichet.example"
 ADMIN_PASSWORD = "Comptoir&Vendeur77"  # noqa: S105 - the local demo's, printed at start
@@ -217,6 +217,7 @@ class DemoAccounts:
     tickets: int
     assets: int
     invoices: int
+    orders: int
 
 
 async def create_admin(env: dict[str, str]) -> None:
@@ -325,6 +326,11 @@ async def load(api_url: str, mail_url: str | None, env: dict[str, str]) -> DemoA
         )
         assert vendor.token is not None
         invoices = await demo_invoices.send(session, api_url, vendor.token, ORGANISATION["code"])
+        copiers = [
+            (await customer.call("GET", f"/fleet/assets?q={serial}"))["assets"][0]["asset_id"]
+            for serial in ("2XK07412", "2XK07598")
+        ]
+        orders = await demo_orders.place(customer, vendor, copiers)
     return DemoAccounts(
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
@@ -333,6 +339,7 @@ async def load(api_url: str, mail_url: str | None, env: dict[str, str]) -> DemoA
         tickets=len(DEMO_TICKETS),
         assets=len(DEMO_FLEET["assets"]),
         invoices=invoices,
+        orders=orders,
     )
 
 

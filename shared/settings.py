@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Literal, Self
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,11 @@ class ServiceSettings(BaseSettings):
     otlp_endpoint: AnyUrl | None = Field(
         default=None, description="OTLP/HTTP collector, e.g. http://otel-collector:4318"
     )
+    timezone: str = Field(
+        default="Europe/Paris",
+        description="The vendor's IANA time zone: where a day starts and ends (due dates,"
+        " overdue invoices) and the zone in which pages and emails show times",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -63,6 +69,19 @@ class ServiceSettings(BaseSettings):
         if scheme not in {"postgresql", "postgres"}:
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Paris") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -249,13 +249,20 @@ async def publish(
         organisationid=str(organisation) if organisation else None,
         correlationid=str(uuid.uuid4()),
     )
+    await send_envelopes(bootstrap, topic, envelope)
+    return envelope
+
+
+async def send_envelopes(bootstrap: str, topic: str, *envelopes: CloudEvent) -> None:
+    """Send these CloudEvents as they are, in order (each keyed by its subject): the same one
+    twice is what a broker or a relay may do, a redelivery."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
+        for envelope in envelopes:
+            await producer.send_and_wait(topic, envelope.kafka_value(), key=envelope.kafka_key())
     finally:
         await producer.stop()
-    return envelope
 
 
 class ServiceUnderTest:

@@ -40,7 +40,9 @@ def create_app(settings: BillingSettings) -> web.Application:
         service=SERVICE,
         migrations=MIGRATIONS,
         registry=registry,
-        subscriptions=lambda _app: subscriptions.subscriptions(settings.kafka_namespace),
+        subscriptions=lambda app: subscriptions.subscriptions(
+            settings.kafka_namespace, app[EVENT_STORE], settings.zone
+        ),
         background=(overdue_check,),
         authenticated=True,  # every route needs a token: no key source, no start
     )

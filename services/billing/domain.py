@@ -231,7 +231,8 @@ class Invoice(Aggregate):
 
 @dataclass(frozen=True)
 class DeliveredOrder:
-    """What orders will tell of an order delivered in full (see docs/events.md)."""
+    """What orders tells of an order delivered in full (its `OrderShipped` with
+    `delivered_in_full`, see docs/events.md)."""
 
     organisation_id: uuid.UUID
     order_id: uuid.UUID

@@ -337,21 +337,24 @@ async def mark_overdue(pool: asyncpg.Pool, store: EventStore, today: dt.date) ->
 
 
 async def request_invoice(
-    pool: asyncpg.Pool, store: EventStore, order: DeliveredOrder, context: EventContext
+    connection: asyncpg.Connection,
+    store: EventStore,
+    order: DeliveredOrder,
+    context: EventContext,
 ) -> bool:
-    """Ask the ERP to invoice an order delivered in full, once per order (orders' event, when
-    that service exists, calls this from billing's subscriptions). Whether it was asked now."""
-    request = InvoiceRequest(InvoiceRequest.id_for(order.order_id))
-    async with pool.acquire() as connection, connection.transaction():
-        events, version = await store.load(connection, str(request.request_id))
-        request = InvoiceRequest.from_history(request.request_id, events)
-        new = request.request(order)
-        await store.append(
-            connection,
-            stream_id=str(request.request_id),
-            stream_type=InvoiceRequest.STREAM_TYPE,
-            expected_version=version,
-            events=new,
-            context=replace(context, organisation_id=order.organisation_id),
-        )
+    """Ask the ERP to invoice an order delivered in full, once per order, in the caller's
+    transaction (billing's subscription to orders' `OrderShipped`, with its inbox row).
+    Whether it was asked now."""
+    request_id = InvoiceRequest.id_for(order.order_id)
+    events, version = await store.load(connection, str(request_id))
+    request = InvoiceRequest.from_history(request_id, events)
+    new = request.request(order)
+    await store.append(
+        connection,
+        stream_id=str(request_id),
+        stream_type=InvoiceRequest.STREAM_TYPE,
+        expected_version=version,
+        events=new,
+        context=replace(context, organisation_id=order.organisation_id),
+    )
     return bool(new)

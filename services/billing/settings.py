@@ -4,9 +4,8 @@ and the daily overdue check."""
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from pydantic import Field, FilePath, field_validator
+from pydantic import Field, FilePath
 
 from shared.files.settings import FileStorageSettings
 
@@ -31,26 +30,9 @@ class BillingSettings(FileStorageSettings):
     invoice_pdf_max_bytes: int = Field(
         default=10 * MEBIBYTE, ge=1, le=200 * MEBIBYTE, description="Largest PDF an ERP uploads"
     )
-    billing_timezone: str = Field(
-        default="Europe/Paris",
-        description="Where the day is counted: an invoice is overdue the day after its due date",
-    )
     overdue_check_minutes: float = Field(
         default=60,
         gt=0,
         description="How often the overdue check runs (it marks each invoice once, so running"
         " it more often than daily only makes it prompt after midnight)",
     )
-
-    @field_validator("billing_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (KeyError, ValueError):
-            raise ValueError(f"{value!r} is not a known time zone") from None
-        return value
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.billing_timezone)

@@ -27,7 +27,7 @@ WEBHOOKS = web.AppKey("webhook_dispatcher", WebhookDispatcher)
 
 
 def create_app(settings: NotificationsSettings) -> web.Application:
-    renderer = EmailRenderer(settings.vendor_name, timezone=settings.mail_timezone)
+    renderer = EmailRenderer(settings.vendor_name, timezone=settings.timezone)
 
     def dispatch_mail(app: web.Application) -> Coroutine[Any, Any, None]:
         dispatcher = MailDispatcher(

@@ -88,6 +88,32 @@ class Mailer:
             language=chosen,
         )
 
+    async def send_to_address(
+        self,
+        connection: asyncpg.Connection,
+        *,
+        event_id: str,
+        to: str,
+        user_id: uuid.UUID,
+        template: str,
+        values: dict[str, Any],
+        organisation_id: uuid.UUID,
+    ) -> None:
+        """Queue one email to the address an event gave for a user it named (a requester, the
+        person who placed an order): their language when notifications knows them, their
+        preferences, and never parked, since the address is already known."""
+        known = await directory.find_user(connection, user_id)
+        await self.send(
+            connection,
+            event_id=event_id,
+            to=to,
+            language=known.language if known else None,
+            template=template,
+            values=values,
+            organisation_id=organisation_id,
+            user_id=user_id,
+        )
+
     async def send_to_user(
         self,
         connection: asyncpg.Connection,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
@@ -23,10 +22,6 @@ class NotificationsSettings(ServiceSettings):
     vendor_name: str = "Guichet"
     default_language: Language = "fr"
     mail_max_attempts: int = Field(default=8, ge=1)
-    mail_timezone: str = Field(
-        default="Europe/Paris",
-        description="IANA time zone in which emails state dates, e.g. a link's expiry",
-    )
     sealing_key: SealingKey = Field(
         description="Opens the one-time links identity seals into its events (base64url, 32"
         " bytes; the same value as identity's)"
@@ -61,13 +56,4 @@ class NotificationsSettings(ServiceSettings):
         parts = urlsplit(value)
         if parts.scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
             raise ValueError("must be smtp://host:port, smtp+starttls://… or smtps://…")
-        return value
-
-    @field_validator("mail_timezone")
-    @classmethod
-    def _time_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as Europe/Paris") from None
         return value

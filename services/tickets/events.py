@@ -278,10 +278,12 @@ class InterventionCompleted(InterventionEvent):
 
 @registry.register
 class InterventionCancelled(ToldToRequester):
-    """The customer cancelled a request still waiting for validation, saying why."""
+    """A request still waiting for validation was cancelled, saying why: by the customer, or
+    declined by the vendor's staff (`by_vendor`, e.g. a machine its contract does not cover)."""
 
     type: ClassVar[str] = "guichet.tickets.InterventionCancelled"
     version: ClassVar[int] = 1
 
     cancelled_by: uuid.UUID
     comment: str
+    by_vendor: bool = False

@@ -51,11 +51,12 @@ async def project_one(
             status = InterventionStatus.DONE
         case InterventionCancelled():
             await connection.execute(
-                "UPDATE interventions SET cancelled_at = $2, cancellation_comment = $3"
-                " WHERE intervention_id = $1",
+                "UPDATE interventions SET cancelled_at = $2, cancellation_comment = $3,"
+                " cancelled_by_vendor = $4 WHERE intervention_id = $1",
                 event.intervention_id,
                 at,
                 event.comment,
+                event.by_vendor,
             )
             status = InterventionStatus.CANCELLED
         case _:

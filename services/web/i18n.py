@@ -75,16 +75,20 @@ def chosen_language(request: web.Request, user_language: object = None) -> Langu
 
 
 class Formats:
-    """Dates and amounts for one locale."""
+    """Dates and amounts for one locale; times in the vendor's zone (GUICHET_TIMEZONE), the
+    one its customers and staff live in."""
 
-    def __init__(self, language: Language) -> None:
+    def __init__(self, language: Language, zone: dt.tzinfo) -> None:
         self.locale = "fr_FR" if language == "fr" else "en_GB"
+        self.zone = zone
 
     def date(self, value: dt.datetime | dt.date | str | None) -> str:
         if value is None:
             return ""
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(self.zone)  # the day it was where the reader is
         return format_date(value, format="medium", locale=self.locale)
 
     def datetime(self, value: dt.datetime | str | None) -> str:
@@ -92,7 +96,7 @@ class Formats:
             return ""
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
-        return format_datetime(value, format="medium", locale=self.locale, tzinfo=dt.UTC)
+        return format_datetime(value, format="medium", locale=self.locale, tzinfo=self.zone)
 
     def amount(self, value: Decimal | float | str, currency: str) -> str:
         return format_currency(Decimal(str(value)), currency, locale=self.locale)

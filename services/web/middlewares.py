@@ -130,6 +130,7 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
             return html(
                 "error.html",
                 chosen_language(request),
+                request.app[WEB_SETTINGS].zone,
                 status=403,
                 title_key="error.csrf.title",
                 detail_key="error.csrf.detail",
@@ -172,6 +173,7 @@ def _error(request: web.Request, status: int, title_key: str, detail_key: str) -
     return html(
         "error.html",
         chosen_language(request),
+        request.app[WEB_SETTINGS].zone,
         status=status,
         title_key=title_key,
         detail_key=detail_key,

@@ -129,16 +129,18 @@ async def page(
     who = await acting(request) if session is not None and session.signed_in else None
     flash = await request.app[STORE].take_flash(session) if session is not None else []
     chosen = await language(request)
+    zone = request.app[WEB_SETTINGS].zone
     response = html(
         template,
         chosen,
+        zone,
         status=status,
         acting=who,
         cart_count=await cart_count(request, who),
         csrf=session.csrf_token if session else "",
         flash=flash,
         path=request.path,
-        now=dt.datetime.now(dt.UTC),
+        now=dt.datetime.now(zone),
         **context,
     )
     if who is not None and request.cookies.get(CHOICE_COOKIE) != chosen:

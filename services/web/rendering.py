@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ def environment() -> jinja2.Environment:
 ENVIRONMENT = environment()
 
 
-def html(template: str, language: Language, *, status: int = 200, **context: Any) -> web.Response:
-    formats = Formats(language)
+def html(
+    template: str, language: Language, zone: dt.tzinfo, *, status: int = 200, **context: Any
+) -> web.Response:
+    formats = Formats(language, zone)
     text = ENVIRONMENT.get_template(template).render(
         t=translator(language),
         lang=language,

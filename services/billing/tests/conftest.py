@@ -164,7 +164,10 @@ async def billing(
 ) -> AsyncIterator[BillingUnderTest]:
     settings = billing_settings()
     async with consuming_service(
-        create_app(settings), infrastructure.kafka_bootstrap, kafka_namespace, ["identity"]
+        create_app(settings),
+        infrastructure.kafka_bootstrap,
+        kafka_namespace,
+        ["identity", "orders"],
     ) as (url, session):
         yield BillingUnderTest(
             url,

@@ -248,8 +248,10 @@ async def test_the_daily_check_marks_invoices_overdue_once_and_orders_are_reques
             delivered_on=dt.date(2026, 11, 9),
         )
         context = EventContext.new(actor_id="orders")
-        assert await handlers.request_invoice(pool, store, order, context)
-        assert not await handlers.request_invoice(pool, store, order, context)
+        async with pool.acquire() as connection, connection.transaction():
+            assert await handlers.request_invoice(connection, store, order, context)
+        async with pool.acquire() as connection, connection.transaction():
+            assert not await handlers.request_invoice(connection, store, order, context)
     finally:
         await pool.close()
     [requested] = await billing.sql(

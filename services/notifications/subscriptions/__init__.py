@@ -9,6 +9,7 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.subscriptions.billing import billing_subscription
 from services.notifications.subscriptions.fleet import fleet_subscription
 from services.notifications.subscriptions.identity import identity_subscription
+from services.notifications.subscriptions.orders import orders_subscription
 from services.notifications.subscriptions.tickets import tickets_subscription
 from services.notifications.webhooks.catalogue import WEBHOOK_EVENT_TYPES
 from services.notifications.webhooks.endpoints import with_webhooks
@@ -25,5 +26,6 @@ def subscriptions(settings: NotificationsSettings, renderer: EmailRenderer) -> l
             identity_subscription(mailer),
             fleet_subscription(mailer),
             billing_subscription(mailer),
+            orders_subscription(mailer),
         )
     ]

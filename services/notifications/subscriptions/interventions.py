@@ -11,7 +11,6 @@ from urllib.parse import urljoin
 
 import asyncpg
 
-from services.notifications import directory
 from services.notifications.formatting import PRIORITY_LABELS
 from services.notifications.mailer import Mailer
 from services.tickets import events as tickets_events
@@ -38,12 +37,11 @@ class InterventionEmails:
         assert isinstance(
             event, tickets_events.InterventionRequested | tickets_events.ToldToRequester
         )
-        known = await directory.find_user(connection, event.requested_by)
-        await self.mailer.send(
+        await self.mailer.send_to_address(
             connection,
             event_id=received.envelope.id,
             to=str(event.requester_email),
-            language=known.language if known else None,
+            user_id=event.requested_by,
             template=template,
             values={
                 "number": event.number,
@@ -53,7 +51,6 @@ class InterventionEmails:
                 **values,
             },
             organisation_id=event.organisation_id,
-            user_id=event.requested_by,
         )
 
     async def requested(self, connection: asyncpg.Connection, received: ReceivedEvent) -> None:
@@ -97,7 +94,10 @@ class InterventionEmails:
         event = received.event
         assert isinstance(event, tickets_events.InterventionCancelled)
         await self._to_requester(
-            connection, received, "intervention_cancelled", {"comment": event.comment}
+            connection,
+            received,
+            "intervention_cancelled",
+            {"comment": event.comment, "by_vendor": event.by_vendor},
         )
 
 

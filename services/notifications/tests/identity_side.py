@@ -13,7 +13,6 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
 
 from conftest import Infrastructure
 from devstack import postgres
@@ -29,7 +28,14 @@ from shared.kafka import event_source, service_topic
 from shared.outbox import OutboxRelay, RelayConfig
 from shared.sealing import Sealer, new_sealing_key
 from shared.wakeup import outbox_channel
-from tests.support import MailCatcher, TokenIssuer, eventually, in_background, serving
+from tests.support import (
+    MailCatcher,
+    TokenIssuer,
+    eventually,
+    in_background,
+    send_envelopes,
+    serving,
+)
 
 VENDOR = "Copieurs Durand"
 PORTAL = "http://portal.test/"
@@ -105,14 +111,7 @@ class IdentityWire:
     async def deliver_again(self, recorded: RecordedEvent) -> None:
         """What a broker or a relay may do: the very same CloudEvent, once more."""
         envelope = CloudEvent.from_recorded(recorded, event_source("identity"))
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
-        await producer.start()
-        try:
-            await producer.send_and_wait(
-                self.topic, envelope.kafka_value(), key=envelope.kafka_key()
-            )
-        finally:
-            await producer.stop()
+        await send_envelopes(self.bootstrap, self.topic, envelope)
 
     def invitation(self, user_id: uuid.UUID) -> tuple[str, identity.OneTimeLink]:
         token = secrets.token_urlsafe(32)

@@ -150,6 +150,7 @@ def test_each_intervention_email_exists_in_both_languages_as_html_and_text(
             "details": "HS",
             "covered": True,
             "comment": "Réparé",
+            "by_vendor": False,
             "scheduled_for": "2026-12-07T09:30:00+01:00",
             "technician": "Marc",
             "rescheduled": False,
@@ -166,3 +167,33 @@ def test_each_intervention_email_exists_in_both_languages_as_html_and_text(
         assert ("Panne" if language == "fr" else "Breakdown") in email.text
     assert "<p>" in email.html
     assert "<p>" not in email.text
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "says"),
+    [
+        ("fr", "[DIT n° 1042] Votre demande d'intervention n'est pas retenue", "Motif"),
+        ("en", "[Intervention #1042] Your request is declined", "Reason"),
+    ],
+)
+def test_a_request_the_vendor_declines_says_so_with_the_reason(
+    language: str, subject: str, says: str
+) -> None:
+    email = EmailRenderer("Guichet").render(
+        "intervention_cancelled",
+        language,
+        {
+            "number": 1042,
+            "serial_number": "E-1",
+            "model_name": "MP C3004",
+            "comment": "Hors contrat : un devis suit.",
+            "by_vendor": True,
+            "intervention_url": "http://portal.test/interventions/x",
+            "portal_url": "http://portal.test/",
+            "organisation": None,
+        },
+    )
+    assert email.subject == subject
+    for part in (email.text, email.html):
+        assert says in part
+        assert "Hors contrat : un devis suit." in part

@@ -35,7 +35,11 @@ from services.notifications.webhooks.addresses import (
     RefusedAddress,
     check_url,
 )
-from tests.support import TokenIssuer, eventually, serving
+from services.orders import events as orders
+from services.tickets import events as tickets
+from shared.kafka import service_topic
+from tests.orders_side import Order
+from tests.support import TokenIssuer, eventually, publish, serving
 
 ACTIVATED = identity.AccountActivated.type
 BLOCKED = identity.AccountBlocked.type
@@ -270,6 +274,52 @@ async def test_only_chosen_types_of_the_organisations_own_events_arrive(
     assert len(scene.receiver.received[my_hook]) == 1
 
 
+async def test_orders_and_interventions_reach_the_endpoints_of_their_organisation_only(
+    scene: Scene, token_issuer: TokenIssuer
+) -> None:
+    mine = await organisation_with_admin(scene, token_issuer)
+    theirs = await organisation_with_admin(scene, token_issuer)
+    types = [orders.OrderShipped.type, tickets.InterventionCompleted.type]
+    my_hook, my_url = scene.receiver.endpoint()
+    their_hook, their_url = scene.receiver.endpoint()
+    my_endpoint = await register(scene, mine, my_url, types)
+    await register(scene, theirs, their_url, types)
+
+    idp = scene.idp
+    order = Order(mine.organisation_id, mine.user_id, mine.email)
+    # Placed first on the order's key: handled before its shipment, and not chosen.
+    await order.publish(idp.bootstrap, idp.namespace, order.placed())
+    shipped = await order.publish(idp.bootstrap, idp.namespace, order.shipped({"TK-5240K": 2}))
+    their_order = Order(theirs.organisation_id, theirs.user_id, theirs.email)
+    theirs_shipped = await their_order.publish(
+        idp.bootstrap, idp.namespace, their_order.shipped({"TK-5240C": 1})
+    )
+    completed = await publish(
+        idp.bootstrap,
+        service_topic(idp.namespace, "tickets"),
+        tickets.InterventionCompleted(
+            intervention_id=uuid.uuid4(),
+            number=1042,
+            organisation_id=mine.organisation_id,
+            asset_id=order.asset_id,
+            completed_by=uuid.uuid4(),
+            report="Tambour remplacé",
+        ),
+        source="tickets",
+        organisation=mine.organisation_id,
+    )
+
+    received = await eventually(lambda: _received(scene, my_hook, 2))
+    assert {d.event["id"] for d in received} == {shipped.id, completed.id}
+    by_type = {d.headers["Guichet-Event-Type"]: d.event for d in received}
+    assert by_type[orders.OrderShipped.type]["data"]["delivery_note_number"] == "BL-2026-000317"
+    assert by_type[tickets.InterventionCompleted.type]["data"]["report"] == "Tambour remplacé"
+    [theirs_received] = await eventually(lambda: _received(scene, their_hook, 1))
+    assert theirs_received.event["id"] == theirs_shipped.id
+    recorded = await deliveries(scene, mine, my_endpoint["endpoint_id"])
+    assert sorted(d["event_type"] for d in recorded) == sorted(types)
+
+
 async def test_failed_deliveries_are_retried_with_backoff_until_one_succeeds(
     scene: Scene, token_issuer: TokenIssuer
 ) -> None:
@@ -410,6 +460,16 @@ async def test_the_offered_event_types_are_published(
     assert status == 200
     offered = {entry["type"] for entry in body["event_types"]}
     assert {ACTIVATED, BLOCKED, identity.OrganisationChangeApproved.type} <= offered
+    assert set(orders.registry.types()) <= offered
+    assert {
+        tickets.InterventionRequested.type,
+        tickets.InterventionScheduled.type,
+        tickets.InterventionStarted.type,
+        tickets.InterventionCompleted.type,
+        tickets.InterventionCancelled.type,
+    } <= offered
+    # A ticket's internal note is for staff only.
+    assert tickets.InternalNoteAdded.type not in offered
     # Secrets' carriers and other people's credentials are not on offer.
     assert identity.PasswordResetRequested.type not in offered
     assert identity.PasswordChanged.type not in offered

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from services.fleet import events as fleet
 from services.identity import events as identity
+from services.orders import events as orders
+from services.tickets import events as tickets
 
 WEBHOOK_EVENT_TYPES: dict[str, str] = {
     event.type: (event.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
@@ -37,5 +39,16 @@ WEBHOOK_EVENT_TYPES: dict[str, str] = {
         fleet.ContractAttached,
         fleet.ContractDetached,
         fleet.MeterReadingRecorded,
+        # interventions on the organisation's machines (tickets)
+        tickets.InterventionRequested,
+        tickets.InterventionScheduled,
+        tickets.InterventionStarted,
+        tickets.InterventionCompleted,
+        tickets.InterventionCancelled,
+        # the organisation's orders of consumables
+        orders.OrderPlaced,
+        orders.OrderValidated,
+        orders.OrderShipped,
+        orders.OrderCancelled,
     )
 }

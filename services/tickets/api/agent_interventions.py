@@ -1,5 +1,6 @@
 """The vendor agents' side of interventions: those to validate and schedule (or in any status),
-and moving one along: scheduled (date, technician), in progress, done."""
+and moving one along: scheduled (date, technician), in progress, done; or declining a request
+still waiting for validation."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from services.tickets import intervention_handlers as handlers
 from services.tickets.api.common import Actor, domain_refusals, staff, visible_intervention
-from services.tickets.api.interventions import listed, view_of
+from services.tickets.api.interventions import Comment, listed, view_of
 from services.tickets.domain import Intervention
 from services.tickets.queries.interventions import (
     AgentInterventionsQuery,
@@ -45,6 +46,14 @@ class Completion(BaseModel):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
         | None
     ) = Field(default=None, description="What was done, as the customer may read it")
+
+
+class Decline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: Comment = Field(
+        description="Why the vendor declines the request (sent to the customer)"
+    )
 
 
 @routes.get("/agent/interventions")
@@ -151,4 +160,26 @@ async def complete_intervention(request: web.Request) -> web.Response:
         request,
         target,
         lambda intervention: intervention.complete(by=target.actor.user_id, report=body.report),
+    )
+
+
+@routes.post("/agent/interventions/{intervention_id}/decline")
+@operation(
+    "Decline a request waiting for validation",
+    request=Decline,
+    responses={200: InterventionView, 404: None, 409: None},
+    tags=TAGS,
+    description="Only while waiting for validation (e.g. a machine its contract does not"
+    " cover); otherwise a 409 naming the status. The intervention is cancelled, and its"
+    " requester emailed the comment.",
+)
+async def decline_intervention(request: web.Request) -> web.Response:
+    target = await _target(request)
+    body = await read_json(request, Decline)
+    return await _decide(
+        request,
+        target,
+        lambda intervention: intervention.cancel(
+            by=target.actor.user_id, comment=body.comment, by_vendor=True
+        ),
     )

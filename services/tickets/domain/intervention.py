@@ -2,7 +2,8 @@
 to the work done.
 
 waiting for validation → scheduled (⟲ rescheduled) → in progress → done; cancelled by the
-customer only while waiting for validation. Done and cancelled are final.
+customer, or declined by the vendor, only while waiting for validation. Done and cancelled
+are final.
 """
 
 from __future__ import annotations
@@ -197,12 +198,17 @@ class Intervention(Aggregate):
         self._move(S.DONE)
         return [InterventionCompleted(**self._ids(), completed_by=by, report=report)]
 
-    def cancel(self, *, by: uuid.UUID, comment: str) -> list[DomainEvent]:
-        """The customer's cancellation, only while the request waits for validation."""
+    def cancel(self, *, by: uuid.UUID, comment: str, by_vendor: bool = False) -> list[DomainEvent]:
+        """The customer's cancellation, or the vendor declining the request (`by_vendor`), only
+        while the request waits for validation."""
         self._move(S.CANCELLED)
         if not comment.strip():
             raise TicketRuleBroken("say why the intervention is cancelled")
-        return [InterventionCancelled(**self._requester(), cancelled_by=by, comment=comment)]
+        return [
+            InterventionCancelled(
+                **self._requester(), cancelled_by=by, comment=comment, by_vendor=by_vendor
+            )
+        ]
 
     @property
     def cancellable(self) -> bool:

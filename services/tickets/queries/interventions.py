@@ -53,6 +53,8 @@ class InterventionView(InterventionSummary):
     report: str | None
     cancelled_at: dt.datetime | None
     cancellation_comment: str | None
+    cancelled_by_vendor: bool
+    """The vendor declined the request (rather than the customer cancelling it)."""
     cancellable: bool
     """The customer may still cancel it (only while waiting for validation)."""
     allowed_statuses: list[InterventionStatus]

@@ -5,6 +5,7 @@ machines not covered, unknown or another organisation's; nothing half-applied.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -151,6 +152,37 @@ async def test_a_waiting_request_is_cancelled_with_a_comment_once(
         "InterventionRequested",
         "InterventionCancelled",
     ]
+    assert cancelled["cancelled_by_vendor"] is False
+
+
+async def test_the_vendor_declines_a_waiting_request_saying_why(
+    tickets: TicketsUnderTest,
+) -> None:
+    organisation = uuid.uuid4()
+    machine = await register_machine(tickets, organisation, None)  # no contract: flagged
+    customer = fleet_user(tickets, organisation)
+    agent = tickets.agent()
+    created = await customer.ok("POST", "/interventions", 201, json=request_body(machine))
+    assert created["covered"] is False
+    path = f"/agent/interventions/{created['intervention_id']}/decline"
+
+    silent = await agent.call("POST", path, json={})
+    assert silent.status == 422
+    assert [e["field"] for e in silent.body["errors"]] == ["comment"]
+    declined = await agent.ok(
+        "POST", path, json={"comment": "Machine hors contrat : nous vous envoyons un devis."}
+    )
+    assert (declined["status"], declined["cancelled_by_vendor"]) == ("cancelled", True)
+    seen = await customer.ok("GET", f"/interventions/{created['intervention_id']}")
+    assert seen["cancellation_comment"] == "Machine hors contrat : nous vous envoyons un devis."
+    assert seen["cancelled_by_vendor"] is True
+    again = await agent.call("POST", path, json={"comment": "Encore"})
+    assert (again.status, again.body["status_now"]) == (409, "cancelled")
+    [event] = await tickets.sql(
+        "SELECT data FROM events WHERE stream_id = $1 AND type LIKE '%Cancelled'",
+        created["intervention_id"],
+    )
+    assert json.loads(event["data"])["by_vendor"] is True
 
 
 async def test_unknown_and_other_organisations_machines_are_not_found(

@@ -291,6 +291,13 @@ TABLE: tuple[Entry, ...] = (
         body=lambda _: {"report": "Zephyrine réparée"},
         control=("staff", 200),
     ),
+    IsolationCase(
+        "POST /agent/interventions/{intervention_id}/decline",
+        answers=CUSTOMERS_REFUSED,
+        ids={"intervention_id": "declinable_intervention"},
+        body=lambda _: {"comment": "Zephyrine n'est pas sous contrat"},
+        control=("staff", 200),
+    ),
 )
 
 
@@ -443,7 +450,7 @@ async def _b_interventions(
     tickets: TicketsUnderTest, a_user: Client, b: Client, staff: Client
 ) -> dict[str, str]:
     """A machine of A's with its intervention; B's machine with interventions waiting (one
-    with a file), scheduled and in progress."""
+    with a file, one to decline), scheduled and in progress."""
     assert a_user.organisation_id is not None
     assert b.organisation_id is not None
     own = await register_machine(tickets, a_user.organisation_id, terms())
@@ -469,6 +476,7 @@ async def _b_interventions(
         "intervention": await requested(attachment_ids=[attachment]),
         "intervention_attachment": attachment,
         "waiting_intervention": await requested(),
+        "declinable_intervention": await requested(),
         "scheduled_intervention": await requested(),
         "started_intervention": await requested(),
     }

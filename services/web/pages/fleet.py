@@ -19,7 +19,7 @@ from services.web.forms import form
 from services.web.i18n import Formats, Translate, translator
 from services.web.pages.orders import asset_orders, orders_of_asset
 from services.web.pages.ticket_access import as_id, customer
-from services.web.portal import Acting, api, flash, language, page, redirect
+from services.web.portal import WEB_SETTINGS, Acting, api, flash, language, page, redirect
 from shared.auth.claims import Module
 
 routes = web.RouteTableDef()
@@ -202,7 +202,7 @@ async def enter_reading(request: web.Request) -> web.Response:
         except ApiError as error:
             if error.status != 422:
                 raise
-            errors = _reading_errors(error, t, Formats(chosen))
+            errors = _reading_errors(error, t, Formats(chosen, request.app[WEB_SETTINGS].zone))
     if errors:
         return await asset_page(request, asset, status=422, errors=errors, values=typed)
     await flash(request, "fleet.reading_recorded")

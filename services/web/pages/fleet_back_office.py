@@ -17,7 +17,7 @@ from services.web.i18n import Translate, translator
 from services.web.pages.interventions import STATUSES
 from services.web.pages.queue import organisation_names, staff_required
 from services.web.pages.ticket_access import as_id
-from services.web.portal import acting, api, flash, language, page, redirect
+from services.web.portal import WEB_SETTINGS, acting, api, flash, language, page, redirect
 
 routes = web.RouteTableDef()
 LIST = "/back-office/interventions"
@@ -70,7 +70,8 @@ async def _intervention_page(
     shown = await api(request).get(f"/api/agent/interventions/{intervention}")
     names = await organisation_names(api(request), {}, {shown["organisation_id"]})
     if shown["scheduled_for"] and values is None:  # rescheduling starts from the date set
-        moment = dt.datetime.fromisoformat(shown["scheduled_for"]).astimezone(dt.UTC)
+        zone = request.app[WEB_SETTINGS].zone
+        moment = dt.datetime.fromisoformat(shown["scheduled_for"]).astimezone(zone)
         values = {"scheduled_for": moment.strftime("%Y-%m-%dT%H:%M")}
     return await page(
         request,
@@ -89,14 +90,14 @@ async def agent_intervention(request: web.Request) -> web.Response:
     return await _intervention_page(request, as_id(request.match_info["intervention_id"]))
 
 
-def scheduled_for(value: str) -> str | None:
-    """The form's date and time (a datetime-local field, no zone) read as UTC, the zone every
-    date of the portal is shown in; None when it is not a date and time."""
+def scheduled_for(value: str, zone: dt.tzinfo) -> str | None:
+    """The form's date and time (a datetime-local field, no zone) read in the vendor's zone,
+    the one every time of the portal is shown in; None when it is not a date and time."""
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).isoformat()
 
 
 def _refused(error: ApiError, t: Translate) -> dict[str, str]:
@@ -141,7 +142,7 @@ async def schedule(request: web.Request) -> web.Response:
         "scheduled_for": text(fields, "scheduled_for"),
         "technician": text(fields, "technician"),
     }
-    when = scheduled_for(values["scheduled_for"])
+    when = scheduled_for(values["scheduled_for"], request.app[WEB_SETTINGS].zone)
     if when is None:
         t = translator(await language(request))
         return await _intervention_page(
@@ -168,6 +169,25 @@ async def complete(request: web.Request) -> web.Response:
     fields = await form(request)
     report = text(fields, "report")
     return await _act(request, "complete", {"report": report} if report else {}, {"report": report})
+
+
+@routes.post(INTERVENTION + "/decline")
+async def decline(request: web.Request) -> web.Response:
+    """The vendor declines a request still waiting (e.g. a machine its contract does not
+    cover): the customer is emailed the comment."""
+    await staff_required(request)
+    fields = await form(request)
+    values = {"decline_comment": text(fields, "decline_comment")}
+    if not values["decline_comment"]:
+        t = translator(await language(request))
+        return await _intervention_page(
+            request,
+            as_id(request.match_info["intervention_id"]),
+            status=422,
+            errors={"decline_comment": t("interventions.error.decline_comment_required")},
+            values=values,
+        )
+    return await _act(request, "decline", {"comment": values["decline_comment"]}, values)
 
 
 async def _organisation_fleet(

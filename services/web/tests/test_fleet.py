@@ -322,7 +322,7 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
         request = office.get_by_role("link", name=f"DIT n° {number.group(1)}")
         await check_page(office, "back-office-interventions")
         await request.click()
-        await office.get_by_label("Date et heure (UTC)").fill("2026-12-03T09:30")
+        await office.get_by_label("Date et heure (Europe/Paris)").fill("2026-12-03T09:30")
         await office.get_by_label("Technicien").fill("Marc Petit")
         await office.get_by_role("button", name="Planifier").click()
         await expect(office.get_by_role("status")).to_have_text("L'intervention est planifiée.")
@@ -335,7 +335,7 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
         await expect(customer.get_by_role("alert")).to_contain_text(
             "can no longer be cancelled: it is now \u201cScheduled\u201d"
         )
-        await expect(customer.locator("#scheduled-for")).to_contain_text("3 Dec 2026")
+        await expect(customer.locator("#scheduled-for")).to_contain_text("3 Dec 2026, 09:30")
         await expect(customer.locator("#intervention-details")).to_contain_text("Marc Petit")
         await expect(customer.get_by_role("button", name="Cancel the request")).to_have_count(0)
 
@@ -349,6 +349,28 @@ async def test_the_back_office_schedules_a_request_its_requester_then_cannot_can
         await customer.get_by_role("link", name=f"Request no. {number.group(1)}").click()
         await expect(customer.locator("#intervention-details")).to_contain_text(
             "Fuser unit replaced."
+        )
+
+        # A second request the back office declines: Julia reads why.
+        await customer.get_by_role("link", name="Fleet", exact=True).click()
+        await customer.get_by_role("link", name=PRINTER).click()
+        await customer.get_by_role("link", name="Request an intervention").click()
+        await customer.get_by_label("Nature of the intervention").select_option(label="Training")
+        await customer.get_by_label("Details of the request").fill("Train three new staff.")
+        await customer.get_by_role("button", name="Send the request").click()
+        second = re.search(r"no\. (\d+)", await customer.get_by_role("status").inner_text())
+        assert second
+        await office.get_by_role("link", name="← Toutes les interventions").click()
+        await office.get_by_role("link", name=f"DIT n° {second.group(1)}").click()
+        await office.get_by_label("Motif (envoyé au client)").fill("Formation facturée : devis.")
+        await office.get_by_role("button", name="Décliner la demande").click()
+        await expect(office.get_by_role("status")).to_contain_text("La demande est déclinée")
+        await customer.reload()
+        await expect(customer.locator("#intervention-details")).to_contain_text(
+            "Declined by the vendor, reason"
+        )
+        await expect(customer.locator("#intervention-details")).to_contain_text(
+            "Formation facturée : devis."
         )
 
         # The organisation's fleet in the back office: a new site, and a machine on it.

@@ -82,6 +82,7 @@ GUICHET_HTTP_HOST: "0.0.0.0"
 GUICHET_HTTP_PORT: {{ .Values.service.port | toString | quote }}
 GUICHET_LOG_LEVEL: {{ .Values.log.level | quote }}
 GUICHET_LOG_FORMAT: {{ .Values.log.format | quote }}
+GUICHET_TIMEZONE: {{ required "timezone is required: the vendor's IANA time zone" .Values.timezone | quote }}
 {{- with .Values.otlpEndpoint }}
 GUICHET_OTLP_ENDPOINT: {{ . | quote }}
 {{- end }}
