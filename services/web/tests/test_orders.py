@@ -1,10 +1,11 @@
 """Consumables orders as seed 003 describes them: from the PARC, "Commander des consommables"
 on a machine (a quantity over the vendor's maximum refused next to its field), saved into the
-cart counted in the header; the cart validated in one tab, and again in a second tab, which
-says the order was placed already and names it; the back office validates, ships part, then
-the rest; the customer follows the statuses on the machine's page and the order's, and
-downloads the delivery notes. Then cancelling: with a comment, and too late (the page says
-what the order has become). Another organisation's user finds none of it."""
+cart counted in the header; the cart validated in one tab (the summary email follows), and
+again in a second tab, which says the order was placed already and names it; the back office
+validates, ships part, then the rest; the customer follows the statuses on the machine's page
+and the order's, and downloads the delivery notes. Then cancelling: with a comment (confirmed
+by email), and too late (the page says what the order has become). Another organisation's
+user finds none of it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from services.web.pages.orders import ORDERS_API, consumables_api
 from services.web.pages.orders_back_office import AGENT_API
 from services.web.portal import CART_API
 from services.web.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Portal, check_page
-from services.web.tests.test_fleet import COPIER, Fleet, office_fleet
+from services.web.tests.test_fleet import COPIER, Fleet, mail_about, office_fleet
 from services.web.tests.test_organisation import sign_in
 from tests.support import eventually
 
@@ -146,6 +147,10 @@ async def test_a_customer_orders_toner_the_back_office_ships_it_in_two_parts(
     await expect(other_tab.locator("table.orders tbody tr")).to_have_count(1)
     listed = await portal.call("GET", ORDERS_API, token)
     assert [order["number"] for order in listed["orders"]] == [number]
+    summary = await mail_about(portal, claire["email"], f"[Commande n° {number}]")
+    assert "Commande enregistrée" in summary["subject"]
+    assert "TN-BK-3226 — Toner noir : 3" in summary["text"]
+    assert f"{portal.url}/orders/" in summary["text"]  # to this order's page
 
     # The back office validates it, ships one black toner, then the rest.
     office = await chromium.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
@@ -225,6 +230,8 @@ async def test_an_order_is_cancelled_with_a_comment_and_not_once_it_has_shipped(
     await expect(page.get_by_role("status")).to_have_text("La commande est annulée.")
     await expect(page.locator(".status-line")).to_have_text("Annulée")
     await expect(page.locator("#history")).to_contain_text("Commandé en double.")
+    cancelled = await mail_about(portal, claire["email"], "Votre commande est annulée")
+    assert first["number"] in cancelled["subject"]
 
     # Shipped while the customer's page still offers to cancel: the page says what it is now.
     second = await placed_by_api(portal, token, fleet.copier)
