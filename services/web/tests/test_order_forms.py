@@ -1,13 +1,20 @@
 """What the consumables forms make of what is typed, before the API sees it: a customer's
 quantities and stock per reference (within the vendor's maximum), the cart entry shown again
-for editing, and the back office's shipment (never more than what is outstanding)."""
+for editing, the back office's shipment (never more than what is outstanding), and the lists'
+filters read from the address."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from multidict import MultiDict, MultiDictProxy
 
 from services.web.i18n import translator
 from services.web.order_forms import cart_values, read_consumables, read_shipment
+from services.web.pages.orders import filters_of
+from services.web.pages.orders_back_office import queue_filters
 
 T = translator("en")
 OFFERED = [
@@ -132,3 +139,30 @@ def test_a_shipment_needs_its_carrier_its_note_and_something_shipped() -> None:
     fields["carrier"] = " "
     read = read_shipment(MultiDictProxy(fields), OUTSTANDING, T)
     assert set(read.errors) == {"carrier", ""}
+
+
+def filters(query: str, reader: Callable[[web.Request], dict[str, str]]) -> dict[str, str]:
+    return reader(make_mocked_request("GET", f"/orders?{query}"))
+
+
+def test_the_orders_list_takes_only_filters_the_api_takes_and_a_period_either_way() -> None:
+    machine = "6f1c1a52-53a4-4f0e-9d55-0b5d4b2a1c3e"
+    assert filters(
+        f"status=delivered&asset_id={machine}&placed_from=2026-11-30&placed_to=2026-11-01",
+        filters_of,
+    ) == {
+        "status": "delivered",
+        "asset_id": machine,
+        "placed_from": "2026-11-01",
+        "placed_to": "2026-11-30",
+    }
+    assert filters("status=shipped&asset_id=42&placed_from=hier", filters_of) == {}
+
+
+def test_the_back_office_queue_shows_orders_to_validate_unless_asked_otherwise() -> None:
+    assert filters("", queue_filters) == {"status": "submitted"}
+    assert filters("status=nonsense", queue_filters) == {"status": "submitted"}
+    assert filters("status=all", queue_filters) == {}
+    assert filters("status=deliverable&organisation_id=x", queue_filters) == {
+        "status": "deliverable"
+    }
