@@ -141,6 +141,7 @@ class ShipmentView(BaseModel):
 class HistoryEntry(BaseModel):
     action: str = Field(description="placed, validated, shipped or cancelled")
     actor_id: uuid.UUID
+    actor_name: str = Field(description="As identity last told; empty when not known yet")
     by_vendor: bool
     at: dt.datetime
     comment: str | None
@@ -377,8 +378,9 @@ async def order(
         order_id,
     )
     history = await connection.fetch(
-        "SELECT action, actor_id, by_vendor, at, comment FROM order_history"
-        " WHERE order_id = $1 ORDER BY version",
+        "SELECT h.action, h.actor_id, coalesce(u.name, '') AS actor_name, h.by_vendor, h.at,"
+        " h.comment FROM order_history h LEFT JOIN users u ON u.user_id = h.actor_id"
+        " WHERE h.order_id = $1 ORDER BY h.version",
         order_id,
     )
     lines = await _lines(connection, [order_id])

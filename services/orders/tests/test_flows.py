@@ -194,6 +194,7 @@ async def test_validating_the_cart_places_one_order_per_machine_and_the_back_off
         "shipped",
     ]
     assert seen["history"][0]["actor_id"] == str(buyer.user_id)
+    assert seen["history"][0]["actor_name"] == "Claire Martin"
     assert seen["history"][1]["actor_id"] == str(office.user_id)
     first = seen["shipments"][0]
     assert (first["carrier"], first["delivery_note_number"]) == ("Chronopost", "BL-88213")
