@@ -106,6 +106,7 @@ class OrderSummary(BaseModel):
     order_id: uuid.UUID
     number: str
     organisation_id: uuid.UUID
+    organisation_name: str = Field(description="Empty until orders has read identity's event")
     asset_id: uuid.UUID
     serial_number: str
     model_name: str
@@ -265,9 +266,13 @@ async def consumables(
 
 
 SUMMARY = (
-    "o.order_id, o.number, o.organisation_id, o.asset_id, o.serial_number, o.model_name,"
+    "o.order_id, o.number, o.organisation_id, coalesce(g.legal_name, '') AS organisation_name,"
+    " o.asset_id, o.serial_number, o.model_name,"
     " o.site_name, o.location, o.status, o.placed_at, o.updated_at, o.customer_reference"
 )
+
+
+ORGANISATION = " LEFT JOIN organisations g ON g.organisation_id = o.organisation_id"
 
 
 async def _lines(connection: Connection, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
@@ -337,7 +342,7 @@ async def list_orders(
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         rows = await connection.fetch(
-            f"SELECT {SUMMARY} FROM orders o{join}{where}"
+            f"SELECT {SUMMARY} FROM orders o{ORGANISATION}{join}{where}"
             f" ORDER BY o.placed_at {direction}, o.order_id {direction} LIMIT {limit + 1}",
             *arguments,
         )
@@ -362,7 +367,7 @@ async def order(
     anywhere when None."""
     row = await connection.fetchrow(
         f"SELECT {SUMMARY}, o.checkout_id, o.placed_by, o.delivery_comment, o.version"
-        " FROM orders o LEFT JOIN assets a ON a.asset_id = o.asset_id"
+        f" FROM orders o{ORGANISATION} LEFT JOIN assets a ON a.asset_id = o.asset_id"
         " LEFT JOIN sites s ON s.site_id = a.site_id"
         " WHERE o.order_id = $1 AND ($2::uuid IS NULL OR o.organisation_id = $2)"
         f" AND {BRANCH}",

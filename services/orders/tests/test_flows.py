@@ -133,6 +133,7 @@ async def test_validating_the_cart_places_one_order_per_machine_and_the_back_off
         o["number"] for o in queue["orders"] if o["organisation_id"] == str(shop.organisation_id)
     ]
     assert mine == [o["number"] for o in placed]  # oldest first: the preparers' queue
+    assert {o["organisation_name"] for o in queue["orders"]} >= {"Imprimerie Martin"}
     path = f"/agent/orders/{order['order_id']}"
     early = await office.call(
         "POST", f"{path}/shipments", json={"carrier": "DHL", "delivery_note_number": "BL-1"}
