@@ -31,6 +31,7 @@ from bench import (
     invoice_list,
     invoice_pdf,
     live_delivery,
+    order_list,
     password_hashing,
     relay_latency,
     sign_in_rate,
@@ -59,6 +60,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "fleet_import": fleet_import.run,
     "invoice_pdf": invoice_pdf.run,
     "invoice_list": invoice_list.run,
+    "order_list": order_list.run,
 }
 
 

@@ -27,8 +27,7 @@ from bench.portal import (
     running_portal,
     serve_order,
 )
-from bench.stats import Summary
-from bench.ticket_list import BLOCK, SETTINGS, Shape, both_ways
+from bench.ticket_list import SETTINGS, PageResult, Shape, measure_pages, print_pages
 from shared.db import connect
 
 GOAL_P99_MS = 50.0
@@ -60,39 +59,26 @@ def shapes(today: dt.date) -> list[Shape]:
 
 
 @dataclass(frozen=True)
-class ShapeResult:
-    shape: str
-    invoices_on_page: int
-    direct: Summary
-    gateway: Summary
-
-
-@dataclass(frozen=True)
 class ListResult:
     loaded: invoice_data.LoadedInvoices
     outstanding: str
-    shapes: list[ShapeResult]
+    shapes: list[PageResult]
 
 
-async def measure_shape(
-    portal: Portal, shape: Shape, customer: SignedIn, count: int
-) -> ShapeResult:
-    body, direct, gateway = await both_ways(
-        portal, "billing", "/invoices", shape, customer, count=count
-    )
-    invoices = body["invoices"]
-    assert isinstance(invoices, list)
-    return ShapeResult(shape.name, len(invoices), direct, gateway)
-
-
-async def measure(portal: Portal, quick: bool) -> list[ShapeResult]:
+async def measure(portal: Portal, quick: bool) -> list[PageResult]:
     """The load generator's work (in a process of its own, see `run`)."""
     count = 60 if quick else 300
     async with one_connection() as session:
         customer = SignedIn.customer(session, portal)
-        return [
-            await measure_shape(portal, shape, customer, count) for shape in shapes(dt.date.today())
-        ]
+        return await measure_pages(
+            portal,
+            service="billing",
+            path="/invoices",
+            rows="invoices",
+            shapes=shapes(dt.date.today()),
+            customer=customer,
+            count=count,
+        )
 
 
 async def load_invoices(portal: Portal) -> tuple[invoice_data.LoadedInvoices, str]:
@@ -120,7 +106,7 @@ async def run(database_url: str, kafka_bootstrap: str, *, quick: bool) -> ListRe
             f" organisation; its statuses: {statuses}) in {loaded.seconds:.0f} s"
         )
         results = await measure_apart(
-            "bench.invoice_list", portal, quick=quick, result=list[ShapeResult]
+            "bench.invoice_list", portal, quick=quick, result=list[PageResult]
         )
     result = ListResult(loaded, outstanding, results)
     _print_result(result)
@@ -128,26 +114,13 @@ async def run(database_url: str, kafka_bootstrap: str, *, quick: bool) -> ListRe
 
 
 def _print_result(result: ListResult) -> None:
-    print(
-        f"sequential requests over keep-alive, alternating blocks of {BLOCK}; latency = send to"
-        " whole answer read; each answer: a page of 25 and the organisation's outstanding"
-        f" total ({result.outstanding})"
+    print_pages(
+        result.shapes,
+        "invoices",
+        f"a page of 25 and the organisation's outstanding total ({result.outstanding})",
+        GOAL_P99_MS,
     )
-    print()
-    print(
-        "| list | invoices on page | direct p50 / p99 ms | through the gateway p50 / p99 ms"
-        " | goal p99 <= 50 ms (direct) |"
-    )
-    print("|:--|--:|--:|--:|:-:|")
-    for shape in result.shapes:
-        verdict = "met" if shape.direct.p99_ms <= GOAL_P99_MS else "NOT met"
-        print(
-            f"| {shape.shape} | {shape.invoices_on_page}"
-            f" | {shape.direct.p50_ms:.1f} / {shape.direct.p99_ms:.1f}"
-            f" | {shape.gateway.p50_ms:.1f} / {shape.gateway.p99_ms:.1f} | {verdict} |"
-        )
-    print(f"({result.shapes[0].direct.count} requests each way per list)")
 
 
 if __name__ == "__main__":
-    serve_order(measure, list[ShapeResult])  # the load generator, started by `run`
+    serve_order(measure, list[PageResult])  # the load generator, started by `run`

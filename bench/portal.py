@@ -42,7 +42,7 @@ from devstack.supervisor import Supervisor
 from shared.sealing import new_sealing_key
 
 Result = TypeVar("Result")
-MEASURED = ("identity", "tickets", "billing", "gateway")
+MEASURED = ("identity", "tickets", "billing", "orders", "gateway")
 """Started in this order: the gateway last, once the services it routes to answer."""
 SETUP_ONLY = ("notifications", "fleet")
 """Started for the demo data (its emails, its equipment), stopped before measuring."""

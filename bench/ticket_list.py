@@ -131,6 +131,60 @@ async def both_ways(
     return body, Summary.of_seconds(samples["direct"]), Summary.of_seconds(samples["gateway"])
 
 
+@dataclass(frozen=True)
+class PageResult:
+    """A list's first page (or later one) in one shape: how many rows it held, each way's
+    latency."""
+
+    shape: str
+    on_page: int
+    direct: Summary
+    gateway: Summary
+
+
+async def measure_pages(
+    portal: Portal,
+    *,
+    service: str,
+    path: str,
+    rows: str,
+    shapes: list[Shape],
+    customer: SignedIn,
+    count: int,
+) -> list[PageResult]:
+    """Each shape's page of `path` (its rows under the key `rows`), both ways."""
+    results = []
+    for shape in shapes:
+        body, direct, gateway = await both_ways(portal, service, path, shape, customer, count=count)
+        page = body[rows]
+        assert isinstance(page, list)
+        results.append(PageResult(shape.name, len(page), direct, gateway))
+    return results
+
+
+def print_pages(results: list[PageResult], rows: str, answer: str, goal_p99_ms: float) -> None:
+    """The table of `measure_pages`' figures: `rows` names what a page holds, `answer` what
+    each answer carries."""
+    print(
+        f"sequential requests over keep-alive, alternating blocks of {BLOCK}; latency = send to"
+        f" whole answer read; each answer: {answer}"
+    )
+    print()
+    print(
+        f"| list | {rows} on page | direct p50 / p99 ms | through the gateway p50 / p99 ms"
+        f" | goal p99 <= {goal_p99_ms:.0f} ms (direct) |"
+    )
+    print("|:--|--:|--:|--:|:-:|")
+    for shape in results:
+        verdict = "met" if shape.direct.p99_ms <= goal_p99_ms else "NOT met"
+        print(
+            f"| {shape.shape} | {shape.on_page}"
+            f" | {shape.direct.p50_ms:.1f} / {shape.direct.p99_ms:.1f}"
+            f" | {shape.gateway.p50_ms:.1f} / {shape.gateway.p99_ms:.1f} | {verdict} |"
+        )
+    print(f"({results[0].direct.count} requests each way per list)")
+
+
 async def measure_shape(
     portal: Portal, shape: Shape, customer: SignedIn, count: int
 ) -> ShapeResult:

@@ -106,6 +106,7 @@ class OrderSummary(BaseModel):
     order_id: uuid.UUID
     number: str
     organisation_id: uuid.UUID
+    organisation_name: str = Field(description="Empty until orders has read identity's event")
     asset_id: uuid.UUID
     serial_number: str
     model_name: str
@@ -141,6 +142,7 @@ class ShipmentView(BaseModel):
 class HistoryEntry(BaseModel):
     action: str = Field(description="placed, validated, shipped or cancelled")
     actor_id: uuid.UUID
+    actor_name: str = Field(description="As identity last told; empty when not known yet")
     by_vendor: bool
     at: dt.datetime
     comment: str | None
@@ -264,9 +266,13 @@ async def consumables(
 
 
 SUMMARY = (
-    "o.order_id, o.number, o.organisation_id, o.asset_id, o.serial_number, o.model_name,"
+    "o.order_id, o.number, o.organisation_id, coalesce(g.legal_name, '') AS organisation_name,"
+    " o.asset_id, o.serial_number, o.model_name,"
     " o.site_name, o.location, o.status, o.placed_at, o.updated_at, o.customer_reference"
 )
+
+
+ORGANISATION = " LEFT JOIN organisations g ON g.organisation_id = o.organisation_id"
 
 
 async def _lines(connection: Connection, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
@@ -336,7 +342,7 @@ async def list_orders(
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         rows = await connection.fetch(
-            f"SELECT {SUMMARY} FROM orders o{join}{where}"
+            f"SELECT {SUMMARY} FROM orders o{ORGANISATION}{join}{where}"
             f" ORDER BY o.placed_at {direction}, o.order_id {direction} LIMIT {limit + 1}",
             *arguments,
         )
@@ -361,7 +367,7 @@ async def order(
     anywhere when None."""
     row = await connection.fetchrow(
         f"SELECT {SUMMARY}, o.checkout_id, o.placed_by, o.delivery_comment, o.version"
-        " FROM orders o LEFT JOIN assets a ON a.asset_id = o.asset_id"
+        f" FROM orders o{ORGANISATION} LEFT JOIN assets a ON a.asset_id = o.asset_id"
         " LEFT JOIN sites s ON s.site_id = a.site_id"
         " WHERE o.order_id = $1 AND ($2::uuid IS NULL OR o.organisation_id = $2)"
         f" AND {BRANCH}",
@@ -377,8 +383,9 @@ async def order(
         order_id,
     )
     history = await connection.fetch(
-        "SELECT action, actor_id, by_vendor, at, comment FROM order_history"
-        " WHERE order_id = $1 ORDER BY version",
+        "SELECT h.action, h.actor_id, coalesce(u.name, '') AS actor_name, h.by_vendor, h.at,"
+        " h.comment FROM order_history h LEFT JOIN users u ON u.user_id = h.actor_id"
+        " WHERE h.order_id = $1 ORDER BY h.version",
         order_id,
     )
     lines = await _lines(connection, [order_id])

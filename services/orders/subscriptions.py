@@ -24,21 +24,37 @@ async def organisation_known(connection: asyncpg.Connection, received: ReceivedE
     )
 
 
-async def user_email(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+async def user_known(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
     event = received.event
     assert isinstance(
         event,
-        identity.PortalAccessGranted
-        | identity.UserSelfRegistered
-        | identity.StaffAccountCreated
-        | identity.EmailChanged,
+        identity.PortalAccessGranted | identity.UserSelfRegistered | identity.StaffAccountCreated,
     )
     await connection.execute(
-        "INSERT INTO users (user_id, email) VALUES ($1, $2)"
-        " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
+        "INSERT INTO users (user_id, email, name) VALUES ($1, $2, $3)"
+        " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, name = excluded.name",
         event.user_id,
         str(event.email),
+        f"{event.first_name} {event.last_name}".strip(),
     )
+
+
+async def user_changed(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
+    match received.event:
+        case identity.EmailChanged() as changed:
+            await connection.execute(
+                "INSERT INTO users (user_id, email) VALUES ($1, $2)"
+                " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email",
+                changed.user_id,
+                str(changed.email),
+            )
+        case identity.PersonalInformationChanged() as changed:
+            await connection.execute(
+                "INSERT INTO users (user_id, name) VALUES ($1, $2)"
+                " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name",
+                changed.user_id,
+                f"{changed.first_name} {changed.last_name}".strip(),
+            )
 
 
 async def site_known(connection: asyncpg.Connection, received: ReceivedEvent) -> None:
@@ -155,10 +171,11 @@ def subscriptions(kafka_namespace: str) -> list[Subscription]:
             handlers={
                 identity.OrganisationRegistered.type: organisation_known,
                 identity.OrganisationDetailsChanged.type: organisation_known,
-                identity.PortalAccessGranted.type: user_email,
-                identity.UserSelfRegistered.type: user_email,
-                identity.StaffAccountCreated.type: user_email,
-                identity.EmailChanged.type: user_email,
+                identity.PortalAccessGranted.type: user_known,
+                identity.UserSelfRegistered.type: user_known,
+                identity.StaffAccountCreated.type: user_known,
+                identity.EmailChanged.type: user_changed,
+                identity.PersonalInformationChanged.type: user_changed,
             },
         ),
         Subscription(

@@ -76,6 +76,14 @@ async def test_a_cart_survives_devices_and_refuses_what_cannot_be_ordered(
     empty = await shop.buyer.call("POST", "/cart/checkout")
     assert empty.status == 409
 
+    # A colleague whose access identity has not told orders of yet: asked to retry, nothing
+    # placed.
+    newcomer = orders.customer(shop.organisation_id)
+    await newcomer.ok("PUT", f"/cart/assets/{shop.asset_id}", json=entry)
+    unknown = await newcomer.call("POST", "/cart/checkout")
+    assert (unknown.status, unknown.headers["Retry-After"]) == (503, "5")
+    assert len((await newcomer.ok("GET", "/cart"))["entries"]) == 1
+
 
 async def test_validating_the_cart_places_one_order_per_machine_and_the_back_office_delivers(
     orders: OrdersUnderTest,
@@ -133,6 +141,7 @@ async def test_validating_the_cart_places_one_order_per_machine_and_the_back_off
         o["number"] for o in queue["orders"] if o["organisation_id"] == str(shop.organisation_id)
     ]
     assert mine == [o["number"] for o in placed]  # oldest first: the preparers' queue
+    assert {o["organisation_name"] for o in queue["orders"]} >= {"Imprimerie Martin"}
     path = f"/agent/orders/{order['order_id']}"
     early = await office.call(
         "POST", f"{path}/shipments", json={"carrier": "DHL", "delivery_note_number": "BL-1"}
@@ -194,6 +203,7 @@ async def test_validating_the_cart_places_one_order_per_machine_and_the_back_off
         "shipped",
     ]
     assert seen["history"][0]["actor_id"] == str(buyer.user_id)
+    assert seen["history"][0]["actor_name"] == "Claire Martin"
     assert seen["history"][1]["actor_id"] == str(office.user_id)
     first = seen["shipments"][0]
     assert (first["carrier"], first["delivery_note_number"]) == ("Chronopost", "BL-88213")
@@ -331,6 +341,15 @@ async def test_the_list_filters_and_pages_newest_first(orders: OrdersUnderTest) 
     )
     tomorrow = today + dt.timedelta(days=1)
     assert (await buyer.ok("GET", f"/orders?placed_from={tomorrow}"))["orders"] == []
+    staff_view = await orders.staff("vendor_agent").ok(
+        "GET", f"/agent/orders?organisation_id={shop.organisation_id}"
+    )
+    assert [o["number"] for o in staff_view["orders"]] == [o["number"] for o in reversed(placed)]
+    # An agent reads; only the back office validates, ships and cancels.
+    agent_validates = await orders.staff("vendor_agent").call(
+        "POST", f"/agent/orders/{placed[1]['order_id']}/validate"
+    )
+    assert agent_validates.status == 403
     assert (await buyer.call("GET", "/orders?cursor=nonsense")).status == 422
     backwards = await buyer.call("GET", f"/orders?placed_from={tomorrow}&placed_to={today}")
     assert backwards.status == 422

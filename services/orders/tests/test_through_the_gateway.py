@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
+
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.orders.tests.conftest import OrdersUnderTest
-from tests.support import TokenIssuer, serving
+from tests.support import TokenIssuer, TopicReader, eventually, serving
 
 
 async def test_a_customer_orders_and_the_back_office_ships_through_the_gateway(
@@ -50,3 +52,16 @@ async def test_a_customer_orders_and_the_back_office_ships_through_the_gateway(
         assert (await claire.ok("GET", "/orders?status=delivered"))["orders"][0]["number"] == (
             order["number"]
         )
+        # What the subscribers read: the order's events, in order, on orders' topic.
+        async with TopicReader(orders.kafka_bootstrap, f"{orders.namespace}.orders") as topic:
+
+            async def published() -> list[str]:
+                seen = [json.loads(record.value) for record in topic.records]
+                mine = [event["type"] for event in seen if event["subject"] == order["order_id"]]
+                return mine if len(mine) == 3 else []
+
+            assert await eventually(published, timeout=20) == [
+                "guichet.orders.OrderPlaced",
+                "guichet.orders.OrderValidated",
+                "guichet.orders.OrderShipped",
+            ]
