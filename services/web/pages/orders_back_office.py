@@ -18,7 +18,7 @@ from services.web.forms import form
 from services.web.i18n import Translate, translator
 from services.web.pages.orders import CANCELLABLE, STATUSES, refused_cancel
 from services.web.pages.orders import delivery_note as customer_delivery_note
-from services.web.pages.queue import organisation_names, staff_required
+from services.web.pages.queue import staff_required
 from services.web.pages.ticket_access import as_id
 from services.web.portal import acting, api, flash, language, page, redirect
 
@@ -55,9 +55,6 @@ async def queue(request: web.Request) -> web.Response:
         raise redirect(LIST + "?" + urlencode(shown)) from None
     organisations = await client.get("/api/organisations", limit=ORGANISATIONS_FROM)
     known = {item["organisation_id"]: item["legal_name"] for item in organisations["items"]}
-    names = await organisation_names(
-        client, known, {row["organisation_id"] for row in listed["orders"]}
-    )
     return await page(
         request,
         "back_office/orders.html",
@@ -65,7 +62,6 @@ async def queue(request: web.Request) -> web.Response:
         statuses=STATUSES,
         filters=shown,
         organisations=sorted(known.items(), key=lambda item: item[1].lower()),
-        organisation_names=names,
         next_page=LIST + "?" + urlencode({**shown, "cursor": listed["next_cursor"]})
         if listed.get("next_cursor")
         else None,
@@ -86,7 +82,6 @@ async def _order_page(
 ) -> web.Response:
     who = await acting(request)
     shown = await api(request).get(f"{AGENT_API}/{order}")
-    names = await organisation_names(api(request), {}, {shown["organisation_id"]})
     if values is None:  # a shipment starts as everything outstanding
         left = [line for line in shown["lines"] if line["outstanding"] > 0]
         values = {f"ship-{index}": str(line["outstanding"]) for index, line in enumerate(left)}
@@ -95,7 +90,6 @@ async def _order_page(
         "back_office/order.html",
         status=status,
         order=shown,
-        organisation_name=names.get(shown["organisation_id"], ""),
         # Agents read orders; the back office and vendor admins act on them.
         validatable=who.back_office and shown["status"] == "submitted",
         cancellable=who.back_office and shown["status"] in CANCELLABLE,

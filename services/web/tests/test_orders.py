@@ -71,15 +71,17 @@ async def ordering_customer(portal: Portal) -> tuple[str, dict[str, Any], str, F
     return staff, claire, token, fleet
 
 
-async def placed_by_api(portal: Portal, customer: str, asset_id: str) -> dict[str, Any]:
+async def placed_by_api(
+    portal: Portal, customer: str, asset_id: str, reference: str = CYAN, stock: int = 0
+) -> dict[str, Any]:
     """An order placed without the pages (what the browser already proved), for the
-    cancellation cases."""
+    cancellation cases and the reorder hint."""
     await portal.call(
         "PUT",
         f"{CART_API}/assets/{asset_id}",
         customer,
         json={
-            "lines": [{"reference": CYAN, "quantity": 1, "stock_on_hand": 0}],
+            "lines": [{"reference": reference, "quantity": 1, "stock_on_hand": stock}],
             "delivery_comment": "",
             "customer_reference": "",
         },
@@ -213,6 +215,16 @@ async def test_a_customer_orders_toner_the_back_office_ships_it_in_two_parts(
     await filters.get_by_role("button", name="Filtrer").click()
     await expect(page.locator("table.orders tbody tr")).to_contain_text([number])
     await check_page(page, "orders")
+
+    # The reorder hint: a month after that order (1 black toner left, 3 ordered), 2 are left.
+    await portal.sql(
+        "UPDATE orders.orders SET placed_at = placed_at - interval '30 days' WHERE number = $1",
+        number,
+    )
+    await placed_by_api(portal, token, fleet.copier, BLACK, stock=2)
+    await page.goto(f"{portal.url}/fleet/assets/{fleet.copier}/order")
+    await expect(black).to_contain_text(re.compile(r"À recommander d'ici \d+ jours environ"))
+    await expect(cyan).not_to_contain_text("À recommander")  # its stock was never said twice
 
 
 async def test_an_order_is_cancelled_with_a_comment_and_not_once_it_has_shipped(
