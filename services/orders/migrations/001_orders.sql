@@ -105,10 +105,7 @@ CREATE TABLE orders (
 CREATE INDEX orders_by_organisation ON orders (organisation_id, placed_at DESC, order_id DESC);
 CREATE INDEX orders_by_organisation_status
     ON orders (organisation_id, status, placed_at DESC, order_id DESC);
--- A machine's orders (its page, the reorder hint): the organisation second, so a customer's
--- list of one machine is read in order, 25 rows for a page of 25.
-CREATE INDEX orders_by_asset
-    ON orders (asset_id, organisation_id, placed_at DESC, order_id DESC);
+CREATE INDEX orders_by_asset ON orders (asset_id, placed_at DESC, order_id DESC);
 -- The back office's queue: oldest first within a status.
 CREATE INDEX orders_by_status ON orders (status, placed_at, order_id);
 CREATE INDEX orders_by_checkout ON orders (checkout_id);
