@@ -8,12 +8,9 @@ CREATE TABLE organisations (
     legal_name      text NOT NULL
 );
 
--- Who placed and handled orders: the email an order's events carry, the name its history
--- shows. An email change may arrive before the grant that names the user: email may be NULL.
 CREATE TABLE users (
     user_id uuid PRIMARY KEY,
-    email   text,
-    name    text NOT NULL DEFAULT ''
+    email   text NOT NULL
 );
 
 -- A site's branch: a user limited to a branch orders for its sites' machines only.
