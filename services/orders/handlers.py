@@ -192,6 +192,7 @@ async def checkout(
     expected_version: int | None,
     context: EventContext,
     number_prefix: str,
+    zone: dt.tzinfo,
 ) -> list[uuid.UUID]:
     """Place one order per machine of the cart, all or none, and empty it. The cart's row is
     locked for the transaction: a second validation of the same cart waits, then finds it
@@ -227,7 +228,7 @@ async def checkout(
         checkout_id = uuid.uuid4()
         placements = await _placements(connection, buyer, entries, checkout_id, email)
         order_ids = []
-        year = dt.datetime.now(dt.UTC).year
+        year = dt.datetime.now(zone).year  # the vendor's year: no "2027" order on 31 December
         for unnumbered in placements:
             sequence = await connection.fetchval("SELECT nextval('order_numbers')")
             placement = replace(unnumbered, number=f"{number_prefix}-{year}-{sequence:06d}")

@@ -71,8 +71,12 @@ class OrderFilters(BaseModel):
 
     status: list[OrderStatus] | None = None
     asset_id: uuid.UUID | None = None
-    placed_from: dt.date | None = Field(default=None, description="Placed on or after (UTC)")
-    placed_to: dt.date | None = Field(default=None, description="Placed on or before (UTC)")
+    placed_from: dt.date | None = Field(
+        default=None, description="Placed on or after (days in the vendor's time zone)"
+    )
+    placed_to: dt.date | None = Field(
+        default=None, description="Placed on or before (days in the vendor's time zone)"
+    )
 
     @model_validator(mode="after")
     def _period_in_order(self) -> OrderFilters:
@@ -298,6 +302,7 @@ async def list_orders(
     asset_id: uuid.UUID | None,
     placed_from: dt.date | None = None,
     placed_to: dt.date | None = None,
+    zone: dt.tzinfo = dt.UTC,
     staff_organisation: uuid.UUID | None = None,
     cursor: str | None,
     limit: int,
@@ -327,9 +332,9 @@ async def list_orders(
     if asset_id is not None:
         add("o.asset_id = {}", asset_id)
     if placed_from is not None:
-        add("o.placed_at >= {}", dt.datetime.combine(placed_from, dt.time(), dt.UTC))
+        add("o.placed_at >= {}", dt.datetime.combine(placed_from, dt.time(), zone))
     if placed_to is not None:
-        end = dt.datetime.combine(placed_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+        end = dt.datetime.combine(placed_to + dt.timedelta(days=1), dt.time(), zone)
         add("o.placed_at < {}", end)
     direction, compare = ("ASC", ">") if oldest_first else ("DESC", "<")
     if cursor is not None:

@@ -117,7 +117,7 @@ async def delete_entry(request: web.Request) -> web.Response:
 async def checkout(request: web.Request) -> web.Response:
     buyer = customer(request)
     body = await read_json(request, CheckoutBody) if request.can_read_body else CheckoutBody()
-    prefix = request.app[ORDERS_SETTINGS].order_number_prefix
+    settings = request.app[ORDERS_SETTINGS]
     async with refusals():
         order_ids = await handlers.checkout(
             request.app[DB_POOL],
@@ -125,7 +125,8 @@ async def checkout(request: web.Request) -> web.Response:
             buyer,
             body.version,
             context(request, buyer.organisation_id),
-            prefix,
+            settings.order_number_prefix,
+            settings.zone,
         )
     placed = []
     for order_id in order_ids:
@@ -153,7 +154,7 @@ async def consumables(request: web.Request) -> web.Response:
         asset_id(request),
         buyer.organisation_id,
         buyer.branch_id,
-        dt.datetime.now(dt.UTC).date(),
+        dt.datetime.now(request.app[ORDERS_SETTINGS].zone).date(),
     )
     if view is None:
         raise no_such_asset()

@@ -12,7 +12,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from services.orders import handlers, pdf, queries
-from services.orders.api.common import VENDOR, context, customer, no_such_order, refusals, staff
+from services.orders.api.common import (
+    ORDERS_SETTINGS,
+    VENDOR,
+    context,
+    customer,
+    no_such_order,
+    refusals,
+    staff,
+)
 from services.orders.domain_types import CancellationComment
 from services.orders.queries import CustomerListQuery, OrderList, OrderView
 from shared.files.download import download_headers
@@ -57,6 +65,7 @@ async def list_orders(request: web.Request) -> web.Response:
             asset_id=query.asset_id,
             placed_from=query.placed_from,
             placed_to=query.placed_to,
+            zone=request.app[ORDERS_SETTINGS].zone,
             cursor=query.cursor,
             limit=query.limit,
         )

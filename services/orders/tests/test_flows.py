@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.fleet import events as fleet
 from services.fleet.domain_types import AssetStatus, Counter
@@ -330,7 +331,7 @@ async def test_the_list_filters_and_pages_newest_first(orders: OrdersUnderTest) 
     assert rest["next_cursor"] is None
     deliverable = await buyer.ok("GET", "/orders?status=deliverable")
     assert [o["number"] for o in deliverable["orders"]] == [placed[0]["number"]]
-    today = dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date()  # the service's GUICHET_TIMEZONE
     assert (
         len(
             (await buyer.ok("GET", f"/orders?asset_id={shop.asset_id}&placed_from={today}"))[
@@ -353,6 +354,14 @@ async def test_the_list_filters_and_pages_newest_first(orders: OrdersUnderTest) 
     assert (await buyer.call("GET", "/orders?cursor=nonsense")).status == 422
     backwards = await buyer.call("GET", f"/orders?placed_from={tomorrow}&placed_to={today}")
     assert backwards.status == 422
+    # Days are the vendor's: 23:30 UTC on 4 March is already 5 March in Paris.
+    await orders.sql(
+        "UPDATE orders SET placed_at = '2026-03-04 23:30+00' WHERE order_id = $1",
+        uuid.UUID(placed[1]["order_id"]),
+    )
+    fifth = await buyer.ok("GET", "/orders?placed_from=2026-03-05&placed_to=2026-03-05")
+    assert [o["number"] for o in fifth["orders"]] == [placed[1]["number"]]
+    assert (await buyer.ok("GET", "/orders?placed_to=2026-03-04"))["orders"] == []
 
 
 async def test_a_user_limited_to_a_branch_orders_for_its_machines_only(
