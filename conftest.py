@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import broker, mailcatcher, objectstore, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging, configure_tracing
-from tests.support import MailCatcher, TokenIssuer, free_port
+from tests.support import KAFKA_SESSION_TIMEOUT_MS, MailCatcher, TokenIssuer, free_port
 
 SPANS = InMemorySpanExporter()
 configure_logging("tests", "info", "console")
@@ -151,6 +151,7 @@ def service_env(
             "public_url": "http://portal.test/",
             "identity_url": token_issuer.url,
             "smtp_url": infrastructure.smtp_url,
+            "kafka_session_timeout_ms": KAFKA_SESSION_TIMEOUT_MS,
             **overrides,
         }
 

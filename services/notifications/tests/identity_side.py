@@ -29,7 +29,14 @@ from shared.kafka import event_source, service_topic
 from shared.outbox import OutboxRelay, RelayConfig
 from shared.sealing import Sealer, new_sealing_key
 from shared.wakeup import outbox_channel
-from tests.support import MailCatcher, TokenIssuer, eventually, in_background, serving
+from tests.support import (
+    KAFKA_SESSION_TIMEOUT_MS,
+    MailCatcher,
+    TokenIssuer,
+    eventually,
+    in_background,
+    serving,
+)
 
 VENDOR = "Copieurs Durand"
 PORTAL = "http://portal.test/"
@@ -60,6 +67,7 @@ class IdentityWire:
         return {
             "database_url": self.database_url,
             "kafka_bootstrap": self.bootstrap,
+            "kafka_session_timeout_ms": KAFKA_SESSION_TIMEOUT_MS,
             "kafka_namespace": self.namespace,
             "public_url": PORTAL,
             "smtp_url": self.smtp_url,
