@@ -22,6 +22,45 @@ SPANS = InMemorySpanExporter()
 configure_logging("tests", "info", "console")
 configure_tracing("tests", exporter=SPANS)
 
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Where each test runs when `./guichet test` spreads them over workers (pytest-xdist,
+    `--dist loadgroup`): a module's tests together, so a module-scoped fixture starts once;
+    and every test that uses a session-scoped fixture of a directory's conftest (the e2e
+    portal, the web portal and its browser) with the others of that directory, so that
+    costly stack starts once. Those groups are the longest: they are handed out first, so
+    that no worker starts one when the others are nearly done. Without xdist, nothing moves."""
+    stacks: set[str] = set()
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            stack = _session_stack(item)
+            if stack is not None:
+                stacks.add(stack)
+            group = stack or item.path.relative_to(config.rootpath).as_posix()
+            item.add_marker(pytest.mark.xdist_group(group))
+    if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the plan
+        items.sort(key=lambda item: _group_of(item) not in stacks)
+
+
+def _session_stack(item: pytest.Item) -> str | None:
+    """The directory whose conftest holds a session-scoped fixture this test uses, if any."""
+    # _fixtureinfo: pytest's own record of the fixtures a test uses (no public equivalent).
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions is None:
+        return None
+    for name in sorted(definitions.names_closure):
+        for fixture in definitions.name2fixturedefs.get(name, ()):
+            if fixture.scope == "session" and fixture.baseid:  # "": this file's or a plugin's
+                return fixture.baseid
+    return None
+
+
+def _group_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("xdist_group")
+    return str(marker.args[0]) if marker is not None else ""
+
+
 # The tests' PostgreSQL trades durability for speed; the benchmarks use the real thing.
 FAST_POSTGRES = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
