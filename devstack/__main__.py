@@ -97,9 +97,19 @@ async def start(port_base: int, load_demo: bool) -> int:
                 "GUICHET_OVERDUE_CHECK_MINUTES": "1",
             }
         }
-        for service in services.SERVICES:
-            service_env = {**env, **own.get(service.name, {})}
-            await services.start(supervisor, service, ports.service(service), service_env)
+        # All at once: none needs another to start (each is ready once its own database
+        # schema and the broker answer), and most of a start is Python importing.
+        await asyncio.gather(
+            *(
+                services.start(
+                    supervisor,
+                    service,
+                    ports.service(service),
+                    {**env, **own.get(service.name, {})},
+                )
+                for service in services.SERVICES
+            )
+        )
         if load_demo and not (data / "demo-loaded").exists():
             await _load_demo(data, port_base, ports, env, external)
         _print_urls(ports, env, external)
