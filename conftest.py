@@ -23,24 +23,24 @@ configure_logging("tests", "info", "console")
 configure_tracing("tests", exporter=SPANS)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Where each test runs when `./guichet test` spreads them over workers (pytest-xdist,
     `--dist loadgroup`): a module's tests together, so a module-scoped fixture starts once;
     and every test that uses a session-scoped fixture of a directory's conftest (the e2e
     portal, the web portal and its browser) with the others of that directory, so that
-    costly stack starts once. Those groups are the longest: they are handed out first, so
-    that no worker starts one when the others are nearly done. Without xdist, nothing moves."""
-    stacks: set[str] = set()
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            stack = _session_stack(item)
-            if stack is not None:
-                stacks.add(stack)
-            group = stack or item.path.relative_to(config.rootpath).as_posix()
-            item.add_marker(pytest.mark.xdist_group(group))
-    if hasattr(config, "workerinput"):  # an xdist worker: the order it reports is the plan
-        items.sort(key=lambda item: _group_of(item) not in stacks)
+    costly stack starts once. Marked as each test is collected, before any plugin reorders
+    or reads them. Without xdist, the markers change nothing."""
+    if item.get_closest_marker("xdist_group") is None:
+        group = _session_stack(item) or item.path.relative_to(item.config.rootpath).as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The session stacks' groups are the longest: handed out first, so that no worker
+    starts one when the others are nearly done. Only in an xdist worker, whose order is the
+    plan the scheduler follows; a plain run keeps the order that fails fastest."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: _session_stack(item) is None)
 
 
 def _session_stack(item: pytest.Item) -> str | None:
@@ -54,11 +54,6 @@ def _session_stack(item: pytest.Item) -> str | None:
             if fixture.scope == "session" and fixture.baseid:  # "": this file's or a plugin's
                 return fixture.baseid
     return None
-
-
-def _group_of(item: pytest.Item) -> str:
-    marker = item.get_closest_marker("xdist_group")
-    return str(marker.args[0]) if marker is not None else ""
 
 
 # The tests' PostgreSQL trades durability for speed; the benchmarks use the real thing.
