@@ -23,16 +23,28 @@ configure_logging("tests", "info", "console")
 configure_tracing("tests", exporter=SPANS)
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    """Where each test runs when `./guichet test` spreads them over workers (pytest-xdist,
-    `--dist loadgroup`): a module's tests together, so a module-scoped fixture starts once;
-    and every test that uses a session-scoped fixture of a directory's conftest (the e2e
-    portal, the web portal and its browser) with the others of that directory, so that
-    costly stack starts once. Marked as each test is collected, before any plugin reorders
-    or reads them. Without xdist, the markers change nothing."""
-    if item.get_closest_marker("xdist_group") is None:
-        group = _session_stack(item) or item.path.relative_to(item.config.rootpath).as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
+# Directories whose conftest starts a stack for the whole session (the web portal and its
+# browser; the e2e portal): under xdist their tests share one worker, so it starts once.
+SESSION_STACKS = ("services/web/tests/", "tests/e2e/")
+
+
+def worker_group(nodeid: str) -> str:
+    """The tests that run on one xdist worker, one after the other: a session stack's
+    directory, else a module (its module-scoped fixtures then start once)."""
+    path = nodeid.split("::", 1)[0]
+    return next((stack for stack in SESSION_STACKS if path.startswith(stack)), path)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's loadscope, with `worker_group` as the scope. (Its `loadgroup` marks do not
+    work with pytest 9, which no longer lets a plugin rewrite a test's id.)"""
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 - only under xdist
+
+    class ByWorkerGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return ByWorkerGroup(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -40,20 +52,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     starts one when the others are nearly done. Only in an xdist worker, whose order is the
     plan the scheduler follows; a plain run keeps the order that fails fastest."""
     if hasattr(config, "workerinput"):
-        items.sort(key=lambda item: _session_stack(item) is None)
-
-
-def _session_stack(item: pytest.Item) -> str | None:
-    """The directory whose conftest holds a session-scoped fixture this test uses, if any."""
-    # _fixtureinfo: pytest's own record of the fixtures a test uses (no public equivalent).
-    definitions = getattr(item, "_fixtureinfo", None)
-    if definitions is None:
-        return None
-    for name in sorted(definitions.names_closure):
-        for fixture in definitions.name2fixturedefs.get(name, ()):
-            if fixture.scope == "session" and fixture.baseid:  # "": this file's or a plugin's
-                return fixture.baseid
-    return None
+        items.sort(key=lambda item: worker_group(item.nodeid) not in SESSION_STACKS)
 
 
 # The tests' PostgreSQL trades durability for speed; the benchmarks use the real thing.
