@@ -16,11 +16,44 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import broker, mailcatcher, objectstore, postgres
 from devstack.supervisor import Supervisor
 from shared.telemetry import configure_logging, configure_tracing
-from tests.support import MailCatcher, TokenIssuer, free_port
+from tests.support import KAFKA_SESSION_TIMEOUT_MS, MailCatcher, TokenIssuer, free_port
 
 SPANS = InMemorySpanExporter()
 configure_logging("tests", "info", "console")
 configure_tracing("tests", exporter=SPANS)
+
+
+# Directories whose conftest starts a stack for the whole session (the web portal and its
+# browser; the e2e portal): under xdist their tests share one worker, so it starts once.
+SESSION_STACKS = ("services/web/tests/", "tests/e2e/")
+
+
+def worker_group(nodeid: str) -> str:
+    """The tests that run on one xdist worker, one after the other: a session stack's
+    directory, else a module (its module-scoped fixtures then start once)."""
+    path = nodeid.split("::", 1)[0]
+    return next((stack for stack in SESSION_STACKS if path.startswith(stack)), path)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's loadscope, with `worker_group` as the scope. (Its `loadgroup` marks do not
+    work with pytest 9, which no longer lets a plugin rewrite a test's id.)"""
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 - only under xdist
+
+    class ByWorkerGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return ByWorkerGroup(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The session stacks' groups are the longest: handed out first, so that no worker
+    starts one when the others are nearly done. Only in an xdist worker, whose order is the
+    plan the scheduler follows; a plain run keeps the order that fails fastest."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: worker_group(item.nodeid) not in SESSION_STACKS)
+
 
 # The tests' PostgreSQL trades durability for speed; the benchmarks use the real thing.
 FAST_POSTGRES = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
@@ -151,6 +184,7 @@ def service_env(
             "public_url": "http://portal.test/",
             "identity_url": token_issuer.url,
             "smtp_url": infrastructure.smtp_url,
+            "kafka_session_timeout_ms": KAFKA_SESSION_TIMEOUT_MS,
             **overrides,
         }
 

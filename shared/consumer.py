@@ -75,11 +75,17 @@ class ConsumerConfig:
     partitions: int = 3
     replication_factor: int = 1
     fetch_max_wait_ms: int = 50
+    session_timeout_ms: int = 10_000
+    """Kafka's: a replica silent this long loses its partitions. Tansu holds every join for
+    half of it, so it is also how long a consumer takes to start there."""
     max_attempts: int = 5
     backoff_initial: float = 0.2
     backoff_max: float = 5.0
     batch_max_records: int = 200
 
+
+# aiokafka's default (it takes the session timeout's, 10 s, when given none).
+REBALANCE_TIMEOUT_MS = 10_000
 
 # Failures of the infrastructure, not of the handler: retried for as long as they last
 # (with capped backoff), never counted towards dead-lettering. A database fail-over must
@@ -142,6 +148,11 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             metadata_max_age_ms=10_000,
             fetch_max_wait_ms=self.config.fetch_max_wait_ms,
+            session_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=self.config.session_timeout_ms // 3,
+            # Independent of the session: the time a member has to finish its batch and
+            # rejoin once a rebalance starts.
+            rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
         )
         producer = new_producer(self.config.kafka_bootstrap, f"{self.config.name}-dead-letters")
         consumer.subscribe(topics, listener=_CommitOnRevoke(self))

@@ -43,6 +43,15 @@ class ServiceSettings(BaseSettings):
         description="Longest a consumer's fetch waits for new records: bounds delivery latency"
         " on brokers that hold a fetch for its full wait (Tansu holds it for half)",
     )
+    kafka_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        le=1_800_000,
+        description="How long the broker waits for a consumer's heartbeat before giving its"
+        " partitions to the other replicas. A broker may hold a new member's join for half of"
+        " it (Tansu does), so it also delays a consumer's start. Kafka brokers accept 6 s to"
+        " 30 min by default (group.min/max.session.timeout.ms)",
+    )
     kafka_replication_factor: int = Field(
         default=1, ge=1, description="Replicas of each topic created; 3 on a production cluster"
     )

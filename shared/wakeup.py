@@ -33,8 +33,11 @@ class Wakeup:
         A notification that arrived while the caller was working makes this return at once,
         so nothing committed in between waits for the next poll.
         """
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation
+        # that comes as the notification does, and the worker then ignores its shutdown.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout or self.poll_interval)
+            async with asyncio.timeout(timeout or self.poll_interval):
+                await self._event.wait()
         notified = self._event.is_set()
         self._event.clear()
         return notified

@@ -54,6 +54,12 @@ from shared.kafka import ensure_topics, service_topic
 
 T = TypeVar("T")
 
+# The tests' consumers: Tansu holds a consumer's group join for half its session timeout,
+# rounded up to whole seconds, and with Kafka's 10 s default every service under test took
+# 5 s to see its first event. 2 s gives a 1 s join; heartbeats still go every 0.67 s, so
+# a replica that leaves or dies is still noticed (production keeps 10 s).
+KAFKA_SESSION_TIMEOUT_MS = 2_000
+
 
 def free_port() -> int:
     with socket.socket() as sock:

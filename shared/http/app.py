@@ -105,6 +105,7 @@ def create_service_app(
                     partitions=settings.kafka_partitions,
                     replication_factor=settings.kafka_replication_factor,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+                    session_timeout_ms=settings.kafka_session_timeout_ms,
                 ),
                 app[DB_POOL],
                 subscriptions(app),

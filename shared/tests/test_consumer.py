@@ -17,7 +17,7 @@ from shared.cloudevents import CloudEvent
 from shared.consumer import ConsumerConfig, ConsumerRunner, ReceivedEvent, Subscription
 from shared.kafka import dead_letter_topic, ensure_topics, service_topic
 from shared.tests.sample import ThingHappened, registry
-from tests.support import TopicReader, eventually, in_background
+from tests.support import KAFKA_SESSION_TIMEOUT_MS, TopicReader, eventually, in_background
 
 
 def thing(name: str, *, subject: str = "thing-1") -> CloudEvent:
@@ -69,6 +69,7 @@ async def consuming(
             kafka_bootstrap=infrastructure.kafka_bootstrap,
             max_attempts=3,
             backoff_initial=0.05,
+            session_timeout_ms=KAFKA_SESSION_TIMEOUT_MS,
         ),
         pool,
         [

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from devstack import postgres
+from devstack import broker, postgres
 from devstack.services import SERVICES
 from devstack.services import start as start_service
 from devstack.supervisor import Supervisor
@@ -56,6 +56,7 @@ async def exposed_metrics(
         "GUICHET_DATABASE_URL": infrastructure.database_url(database),
         "GUICHET_KAFKA_BOOTSTRAP": infrastructure.kafka_bootstrap,
         "GUICHET_KAFKA_NAMESPACE": f"m{uuid.uuid4().hex[:12]}",
+        "GUICHET_KAFKA_SESSION_TIMEOUT_MS": broker.SESSION_TIMEOUT_MS,
         "GUICHET_PUBLIC_URL": "http://portal.test/",
         "GUICHET_SEALING_KEY": KEY,
         "GUICHET_SMTP_URL": infrastructure.smtp_url,

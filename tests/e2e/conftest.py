@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from conftest import Infrastructure
-from devstack import postgres
+from devstack import broker, postgres
 from tests.e2e.portal import Given, Portal, Stack, free_port_base, start_on_free_ports
 
 VENDOR_NAME = "Bureautique Lorraine"
@@ -49,6 +49,8 @@ def shared_settings(root: Path) -> dict[str, str]:
         "GUICHET_PERSONAL_DATA_INTRO": PERSONAL_DATA_INTRO,
         "GUICHET_DPO_EMAIL": DPO_EMAIL,
         "GUICHET_PASSWORD_POLICY": json.dumps({"max_age_days": PASSWORD_MAX_AGE_DAYS}),
+        # As `./guichet start` sets it on its own broker; the tests' broker is Tansu too.
+        "GUICHET_KAFKA_SESSION_TIMEOUT_MS": broker.SESSION_TIMEOUT_MS,
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import signal
 import socket
@@ -20,20 +21,22 @@ import aiohttp
 
 from devstack import demo, demo_invoices, postgres
 from devstack.services import SERVICES, Ports
-from tests.support import MailCatcher, eventually, free_port
+from tests.support import MailCatcher, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 # A link carrying a one-time token, as the invitation and reset emails write it.
 LINK = re.compile(r"https?://[^\s\"<>]+[?&]token=([A-Za-z0-9_\-]+)")
 CUSTOMER_PASSWORD = "Agrafeuse&Ruban58"
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
 def free_port_base() -> int:
-    """A base whose whole block of ports is free (the stack uses base … base + 99)."""
+    """A base whose whole block of ports is free (the stack uses base … base + 99), below
+    the range the system picks client sockets' ports from: a port there that is free now
+    may be any connection's own a moment later (each test opens hundreds)."""
+    below = _ephemeral_ports_start()
     for _ in range(50):
-        base = free_port() // 100 * 100
-        if base < 20000 or base > 60000:
-            continue
+        base = random.randrange(10_000, below - 100, 100)
         ports = Ports(base)
         wanted = [ports.postgres, ports.kafka, ports.smtp, ports.mail_web]
         wanted += [ports.service(service) for service in SERVICES]
@@ -42,9 +45,21 @@ def free_port_base() -> int:
     raise RuntimeError("no free block of ports")
 
 
+def _ephemeral_ports_start() -> int:
+    try:
+        return int(EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default, and within the IANA dynamic range elsewhere
+
+
 def _free(port: int) -> bool:
+    """Nothing listens there nor has it as its own address (a bind would succeed)."""
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from shared.outbox import OutboxRelay, RelayConfig
 from shared.sealing import Sealer, new_sealing_key
 from shared.wakeup import outbox_channel
 from tests.support import (
+    KAFKA_SESSION_TIMEOUT_MS,
     MailCatcher,
     TokenIssuer,
     eventually,
@@ -66,6 +67,7 @@ class IdentityWire:
         return {
             "database_url": self.database_url,
             "kafka_bootstrap": self.bootstrap,
+            "kafka_session_timeout_ms": KAFKA_SESSION_TIMEOUT_MS,
             "kafka_namespace": self.namespace,
             "public_url": PORTAL,
             "smtp_url": self.smtp_url,

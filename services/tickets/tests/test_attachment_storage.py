@@ -183,7 +183,10 @@ async def test_deleting_clears_what_a_crash_left_half_written(
 
 
 @pytest.mark.parametrize(
-    "name", ["../../etc/passwd", "devis.pdf", "0" * 31, "G" * 32, a_key().upper(), ""]
+    "name",
+    ["../../etc/passwd", "devis.pdf", "0" * 31, "G" * 32, a_key().upper(), ""],
+    # Named, not by value: a random key in a test's id differs between xdist's workers.
+    ids=["traversal", "a-file-name", "too-short", "not-hex", "upper-case-key", "empty"],
 )
 async def test_only_generated_keys_name_anything(under_test: StorageUnderTest, name: str) -> None:
     storage = under_test.storage

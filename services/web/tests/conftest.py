@@ -38,7 +38,7 @@ from services.tickets.settings import TicketsSettings
 from services.web.app import create_app as create_web
 from services.web.settings import WebSettings
 from shared.sealing import new_sealing_key
-from tests.support import MailCatcher, free_port
+from tests.support import KAFKA_SESSION_TIMEOUT_MS, MailCatcher, free_port
 
 ADMIN_EMAIL = "admin@vendor.example"
 ADMIN_PASSWORD = "Comptoir&Vendeur77"
@@ -213,6 +213,7 @@ async def portal(
     common: dict[str, Any] = {
         "database_url": infrastructure.database_url(database),
         "kafka_bootstrap": infrastructure.kafka_bootstrap,
+        "kafka_session_timeout_ms": KAFKA_SESSION_TIMEOUT_MS,
         "kafka_namespace": f"w{uuid.uuid4().hex[:12]}",
         "public_url": public_url,
     }
