@@ -302,7 +302,7 @@ async def list_orders(
     asset_id: uuid.UUID | None,
     placed_from: dt.date | None = None,
     placed_to: dt.date | None = None,
-    zone: dt.tzinfo = dt.UTC,
+    zone: dt.tzinfo,
     staff_organisation: uuid.UUID | None = None,
     cursor: str | None,
     limit: int,

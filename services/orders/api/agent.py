@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.orders import handlers, queries
-from services.orders.api.common import context, no_such_order, refusals, staff
+from services.orders.api.common import ORDERS_SETTINGS, context, no_such_order, refusals, staff
 from services.orders.api.orders import CancelBody, order_id
 from services.orders.domain_types import Carrier, DeliveryNoteNumber, ShippedLine
 from services.orders.queries import OrderList, OrderView, StaffListQuery
@@ -53,6 +53,7 @@ async def agent_list_orders(request: web.Request) -> web.Response:
             branch=None,
             status=query.status,
             asset_id=query.asset_id,
+            zone=request.app[ORDERS_SETTINGS].zone,
             staff_organisation=query.organisation_id,
             cursor=query.cursor,
             limit=query.limit,
